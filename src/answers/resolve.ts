@@ -1,0 +1,128 @@
+/**
+ * Turning flags, saved answers and detection into one validated answer set, asking the user
+ * only for what is not already given (the VS Code scaffolding's "steps that skip when prefilled").
+ *
+ * Precedence per field: command-line flag or `--set` > saved answer (.dockforge/answers.yaml)
+ * > detected value > fallback.
+ */
+import type { Detection } from '../detect/index.js';
+import { formatEvidence } from '../detect/index.js';
+import type { AnswerKey, Answers, FieldSpec, Language } from './schema.js';
+import { FIELDS, UsageError, appliesTo, fallbackFor, parseField, validateAnswers } from './schema.js';
+
+/** Where a resolved value came from, for the summary. */
+export type Origin = 'flag' | 'saved' | 'detected' | 'default' | 'asked';
+
+/** How to resolve: `yes` accepts defaults; `interactive` asks; otherwise missing answers are an error. */
+export interface ResolveOptions {
+  /** Raw values given on the command line (flags and `--set`), validated here. */
+  given: Partial<Record<AnswerKey, unknown>>;
+  /** Previously saved answers, if any (already validated). */
+  saved?: Partial<Answers>;
+  detection: Detection;
+  mode: 'yes' | 'interactive' | 'non-interactive';
+}
+
+export interface Resolved {
+  answers: Answers;
+  origin: Record<AnswerKey, Origin>;
+}
+
+/** A proposed value for one field and where it came from. */
+interface Proposal {
+  value: unknown;
+  origin: Origin;
+  evidence?: string;
+}
+
+/**
+ * Resolve the answer set.
+ * @throws UsageError (exit 2) for an invalid given value, a missing language, or — without a
+ *   TTY and without `--yes` — any asked field that no flag or saved answer provides.
+ */
+export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
+  const values: Partial<Record<AnswerKey, unknown>> = {};
+  const origin = {} as Record<AnswerKey, Origin>;
+  for (const [key, raw] of Object.entries(opts.given)) {
+    if (raw !== undefined) {
+      values[key as AnswerKey] = parseField(key, raw);
+      origin[key as AnswerKey] = 'flag';
+    }
+  }
+
+  const propose = (key: AnswerKey): Proposal | undefined => {
+    if (opts.saved && opts.saved[key] !== undefined) return { value: opts.saved[key], origin: 'saved' };
+    const f = opts.detection.findings[key];
+    // a detected image is named after the detected name; a name given by flag overrides both
+    const stale = key === 'image' && values.name !== undefined && values.name !== opts.detection.findings.name?.value;
+    if (f && !stale) return { value: f.value, origin: 'detected', evidence: formatEvidence(f.evidence) };
+    const language = values.language as Language | undefined;
+    const name = (values.name as string | undefined) ?? (opts.detection.findings.name?.value as string | undefined) ?? 'app';
+    let value = fallbackFor(key, language, name);
+    if (key === 'gid' && values.uid !== undefined) value = values.uid as number; // group follows a given user ID
+    if (key === 'image' && values.name !== undefined) value = `${values.name}:0.1.0`;
+    return value === undefined ? undefined : { value, origin: 'default' };
+  };
+
+  const asked = FIELDS.filter((f) => f.ask);
+  if (opts.mode === 'non-interactive') {
+    const missing = asked.filter((f) => values[f.key] === undefined && opts.saved?.[f.key] === undefined);
+    if (missing.length > 0) {
+      throw new UsageError(
+        `missing answers for ${missing.map((f) => f.key).join(', ')} and no terminal to ask: pass ${missing
+          .map((f) => `--${f.key} ${f.choices ? f.choices.join('|') : 'N'}`)
+          .join(' ')}, or --yes to accept detected values`,
+      );
+    }
+  }
+
+  let prompts: typeof import('@inquirer/prompts') | undefined;
+  for (const spec of FIELDS) {
+    const key = spec.key;
+    if (values[key] !== undefined) continue;
+    const language = values.language as Language | undefined;
+    if (language && !appliesTo(key, language)) continue;
+    const proposal = propose(key);
+    if (opts.mode === 'interactive' && spec.ask) {
+      prompts ??= await import('@inquirer/prompts');
+      values[key] = await ask(prompts, spec, proposal);
+      origin[key] = proposal && values[key] === proposal.value ? proposal.origin : 'asked';
+      continue;
+    }
+    if (!proposal) {
+      throw new UsageError(`could not detect ${key}: pass --${key} ${spec.choices ? spec.choices.join('|') : '<value>'}`);
+    }
+    values[key] = parseField(key, proposal.value);
+    origin[key] = proposal.origin;
+  }
+  return { answers: validateAnswers(values as Record<string, unknown>), origin };
+}
+
+/** Ask one field with inquirer, prefilled with the proposal, marked "(detected)" when it was detected. */
+async function ask(prompts: typeof import('@inquirer/prompts'), spec: FieldSpec, proposal: Proposal | undefined): Promise<unknown> {
+  const mark = proposal?.origin === 'detected' ? ' (detected)' : proposal?.origin === 'saved' ? ' (saved)' : '';
+  if (spec.kind === 'enum') {
+    return prompts.select({
+      message: spec.describe,
+      default: proposal?.value as string | undefined,
+      choices: spec.choices!.map((c) => ({
+        value: c,
+        name: c === proposal?.value ? `${c}${mark}` : c,
+        description: c === proposal?.value && proposal.evidence ? `from ${proposal.evidence}` : undefined,
+      })),
+    });
+  }
+  const answer = await prompts.input({
+    message: `${spec.describe}${mark}`,
+    default: proposal === undefined ? undefined : String(proposal.value),
+    validate: (text: string) => {
+      try {
+        parseField(spec.key, text);
+        return true;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+  });
+  return parseField(spec.key, answer);
+}

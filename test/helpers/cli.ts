@@ -1,0 +1,73 @@
+/**
+ * Test helpers: run the built CLI as a user would (a spawned `node dist/cli/main.js`) in
+ * temporary directories.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+export const FIXTURES = path.join(REPO, 'test', 'fixtures');
+export const EXAMPLES = path.join(REPO, 'examples');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run `dockforge ARGS` with cwd `cwd`, no TTY (stdin is a pipe), colour off.
+ * @param env extra environment variables.
+ */
+export function runCli(args: string[], cwd: string, env: Record<string, string> = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
+    input: '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A fresh temp directory, with `from` (a fixture or example folder) copied in when given. */
+export function tempRepo(from?: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dockforge-test-'));
+  if (from) cpSync(from, dir, { recursive: true, filter: (src) => !/[\\/](node_modules|\.git)([\\/]|$)/.test(src) });
+  return dir;
+}
+
+/** Remove a temp directory. */
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Every file under `dir` (relative, sorted). */
+export function listFiles(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, r));
+    else out.push(r);
+  }
+  return out.sort();
+}
+
+/** sha256 over every file's path, content and mtime: changes when anything is written or touched. */
+export function treeHash(dir: string): string {
+  const h = createHash('sha256');
+  for (const f of listFiles(dir)) {
+    h.update(f).update('\0').update(readFileSync(path.join(dir, f))).update('\0').update(String(statSync(path.join(dir, f)).mtimeMs));
+  }
+  return h.digest('hex');
+}
+
+/** Read a file under `dir` as UTF-8. */
+export function read(dir: string, rel: string): string {
+  return readFileSync(path.join(dir, rel), 'utf8');
+}

@@ -51,7 +51,9 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
   }
 
   const propose = (key: AnswerKey): Proposal | undefined => {
-    if (opts.saved && opts.saved[key] !== undefined) return { value: opts.saved[key], origin: 'saved' };
+    // a saved group equal to the saved user follows a newly given user ID
+    const follows = key === 'gid' && values.uid !== undefined && opts.saved?.gid === opts.saved?.uid;
+    if (opts.saved && opts.saved[key] !== undefined && !follows) return { value: opts.saved[key], origin: 'saved' };
     const f = opts.detection.findings[key];
     // a detected image is named after the detected name; a name given by flag overrides both
     const stale = key === 'image' && values.name !== undefined && values.name !== opts.detection.findings.name?.value;

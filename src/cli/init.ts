@@ -35,7 +35,9 @@ export async function runInit(args: InitArgs, version: string): Promise<number> 
   const root = await projectRoot(args.dir);
   const given: Partial<Record<AnswerKey, unknown>> = { ...parseSets(args.set) };
   for (const key of ['language', 'database', 'runtime', 'uid', 'gid', 'port', 'name'] as const) {
-    if (args[key] !== undefined) given[key] = args[key];
+    // a repeated flag arrives as an array: the last one wins
+    const value: unknown = args[key];
+    if (value !== undefined) given[key] = Array.isArray(value) ? value[value.length - 1] : value;
   }
   const saved = await readAnswers(root);
   const manifest = await readManifest(root);

@@ -52,7 +52,8 @@ export function listFiles(dir: string, rel = ''): string[] {
   const out: string[] = [];
   for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
     const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...listFiles(dir, r));
+    if (e.isSymbolicLink()) out.push(`${r} -> (link)`);
+    else if (e.isDirectory()) out.push(...listFiles(dir, r));
     else out.push(r);
   }
   return out.sort();
@@ -61,7 +62,7 @@ export function listFiles(dir: string, rel = ''): string[] {
 /** sha256 over every file's path, content and mtime: changes when anything is written or touched. */
 export function treeHash(dir: string): string {
   const h = createHash('sha256');
-  for (const f of listFiles(dir)) {
+  for (const f of listFiles(dir).filter((x) => !x.endsWith(' -> (link)'))) {
     h.update(f).update('\0').update(readFileSync(path.join(dir, f))).update('\0').update(String(statSync(path.join(dir, f)).mtimeMs));
   }
   return h.digest('hex');

@@ -1,0 +1,227 @@
+/**
+ * Regeneration: `generate` re-renders from the saved answers and three-way merges with the
+ * user's edits, using the manifest's recorded text as the merge base. All through the CLI.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { FIXTURES, cleanup, listFiles, read, runCli, tempRepo, treeHash } from './helpers/cli.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+
+/** A Go fixture initialised as sqlite + alpine. */
+function initialised(extra: string[] = []): string {
+  const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
+  dirs.push(dir);
+  const r = runCli(['init', '--yes', '--database', 'sqlite', '--runtime', 'alpine', ...extra], dir);
+  expect(r.code, r.stderr).toBe(0);
+  return dir;
+}
+
+function edit(dir: string, rel: string, from: string | RegExp, to: string): void {
+  const text = read(dir, rel);
+  const next = text.replace(from, to);
+  expect(next, `edit of ${rel} must change it`).not.toBe(text);
+  writeFileSync(path.join(dir, rel), next);
+}
+
+describe('generate', () => {
+  it('1: sqlite → postgres keeps a Dockerfile line and a changed Deployment value, adds Postgres, removes pvc.yaml', () => {
+    const dir = initialised();
+    writeFileSync(path.join(dir, 'Dockerfile'), `${read(dir, 'Dockerfile')}LABEL com.example.team="payments"\n`);
+    edit(dir, 'k8s/deployment.yaml', 'memory: 256Mi', 'memory: 384Mi');
+    const r = runCli(['generate', '--set', 'database=postgres'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/merged\s+Dockerfile/);
+    expect(r.stdout).toMatch(/merged\s+k8s\/deployment\.yaml/);
+    expect(r.stdout).toMatch(/deleted\s+k8s\/pvc\.yaml/);
+    expect(read(dir, 'Dockerfile')).toContain('LABEL com.example.team="payments"\n');
+    expect(read(dir, 'Dockerfile')).not.toContain('/out/data');
+    const dep = parseYaml(read(dir, 'k8s/deployment.yaml'));
+    expect(dep.spec.template.spec.containers[0].resources.limits.memory).toBe('384Mi');
+    expect(dep.spec.replicas).toBe(2);
+    expect(dep.spec.template.spec.containers[0].env.map((e: { name: string }) => e.name)).toContain('PGPASSWORD');
+    expect(existsSync(path.join(dir, 'k8s/pvc.yaml'))).toBe(false);
+    expect(existsSync(path.join(dir, 'k8s/postgres.yaml'))).toBe(true);
+    expect(parseYaml(read(dir, 'k8s/kustomization.yaml')).resources).toContain('postgres.yaml');
+    expect(parseYaml(read(dir, 'compose.yaml')).services.db.image).toBe('postgres:18-alpine');
+    expect(parseYaml(read(dir, '.dockforge/answers.yaml')).database).toBe('postgres');
+    expect(runCli(['status'], dir).code).toBe(1); // the user's edits are drift by definition
+  });
+
+  it('2: an edit that collides with a template change → markers, exit 1; the next generate refuses', () => {
+    const dir = initialised();
+    edit(dir, 'k8s/deployment.yaml', 'replicas: 1', 'replicas: 3');
+    const r = runCli(['generate', '--set', 'database=postgres'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/conflict\s+k8s\/deployment\.yaml/);
+    const text = read(dir, 'k8s/deployment.yaml');
+    expect(text).toMatch(/^<<<<<<< yours\n[\s\S]*replicas: 3\n[\s\S]*^\|\|\|\|\|\|\| last generated\n[\s\S]*replicas: 1\n[\s\S]*^=======\n[\s\S]*replicas: 2\n[\s\S]*^>>>>>>> template$/m);
+    const before = treeHash(dir);
+    const again = runCli(['generate'], dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/resolve the conflicts first .*k8s\/deployment\.yaml/);
+    expect(treeHash(dir)).toBe(before);
+    expect(runCli(['status'], dir).stdout).toMatch(/conflicted\s+k8s\/deployment\.yaml/);
+    // resolving (keeping the user's value) unblocks, and the resolution is kept
+    const resolved = text.replace(/<<<<<<< yours\n([\s\S]*?)\|\|\|\|\|\|\| last generated\n[\s\S]*?>>>>>>> template\n/, '$1');
+    writeFileSync(path.join(dir, 'k8s/deployment.yaml'), resolved);
+    const after = runCli(['generate'], dir);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/kept\s+k8s\/deployment\.yaml/);
+    expect(read(dir, 'k8s/deployment.yaml')).toBe(resolved);
+  });
+
+  it('2b: --conflict rej keeps your file and writes <file>.rej with the template change', () => {
+    const dir = initialised();
+    edit(dir, 'k8s/deployment.yaml', 'replicas: 1', 'replicas: 3');
+    const mine = read(dir, 'k8s/deployment.yaml');
+    const r = runCli(['generate', '--set', 'database=postgres', '--conflict', 'rej'], dir);
+    expect(r.code).toBe(1);
+    expect(read(dir, 'k8s/deployment.yaml')).toBe(mine);
+    const rej = read(dir, 'k8s/deployment.yaml.rej');
+    expect(rej).toMatch(/^-  replicas: 1$/m);
+    expect(rej).toMatch(/^\+  replicas: 2$/m);
+    expect(runCli(['generate'], dir).code).toBe(1);
+  });
+
+  it('3: generate twice with no change → the second writes nothing (bytes and mtimes unchanged)', () => {
+    const dir = initialised();
+    const first = runCli(['generate'], dir);
+    expect(first.code).toBe(0);
+    const before = treeHash(dir);
+    const mtime = statSync(path.join(dir, '.dockforge/manifest.json')).mtimeMs;
+    const second = runCli(['generate'], dir);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/nothing: every file is up to date/);
+    expect(treeHash(dir)).toBe(before);
+    expect(statSync(path.join(dir, '.dockforge/manifest.json')).mtimeMs).toBe(mtime);
+  });
+
+  it('4: --dry-run prints a unified diff and touches nothing', () => {
+    const dir = initialised();
+    const before = treeHash(dir);
+    const r = runCli(['generate', '--dry-run', '--set', 'runtime=distroless', '--set', 'uid=4321'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^--- a\/Dockerfile/m);
+    expect(r.stdout).toMatch(/^\+USER 4321:4321$/m);
+    expect(r.stdout).toMatch(/^-USER 10001:10001$/m);
+    expect(r.stdout).toMatch(/^\+FROM gcr\.io\/distroless\/base-debian13:nonroot AS runtime$/m);
+    expect(r.stdout).toMatch(/Would change in/);
+    expect(treeHash(dir)).toBe(before);
+  });
+
+  it('5: a managed file you deleted stays deleted; an edited orphan stays and is reported', () => {
+    const dir = initialised();
+    unlinkSync(path.join(dir, 'k8s/networkpolicy.yaml'));
+    edit(dir, 'k8s/pvc.yaml', 'storage: 1Gi', 'storage: 20Gi');
+    const r = runCli(['generate', '--set', 'database=postgres'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ejected\s+k8s\/networkpolicy\.yaml/);
+    expect(r.stdout).toMatch(/orphaned\s+k8s\/pvc\.yaml/);
+    expect(existsSync(path.join(dir, 'k8s/networkpolicy.yaml'))).toBe(false);
+    expect(read(dir, 'k8s/pvc.yaml')).toContain('storage: 20Gi');
+    const again = runCli(['generate'], dir);
+    expect(again.code).toBe(0);
+    expect(existsSync(path.join(dir, 'k8s/networkpolicy.yaml'))).toBe(false);
+    expect(JSON.parse(read(dir, '.dockforge/manifest.json')).ejected).toContain('k8s/networkpolicy.yaml');
+  });
+
+  it.each([
+    ['../../outside', /refusing manifest path "\.\.\/\.\.\/outside"/],
+    ['/tmp/dockforge-absolute-target', /refusing manifest path "\/tmp\/dockforge-absolute-target"/],
+    ['escape/owned', /refusing manifest path "escape\/owned": it resolves outside the project \(through a symlink\)/],
+  ])('6: a manifest entry %s is refused and nothing is written', (bad, message) => {
+    const dir = initialised();
+    const outside = tempRepo();
+    dirs.push(outside);
+    symlinkSync(outside, path.join(dir, 'escape'));
+    const manifest = JSON.parse(read(dir, '.dockforge/manifest.json'));
+    const base = 'x\n';
+    manifest.files.push({ path: bad, template: 'evil', sha256: createHash('sha256').update(base).digest('hex'), base });
+    writeFileSync(path.join(dir, '.dockforge/manifest.json'), JSON.stringify(manifest));
+    const before = treeHash(dir);
+    const r = runCli(['generate', '--set', 'database=postgres'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(treeHash(dir)).toBe(before);
+    expect(listFiles(outside)).toEqual([]);
+    expect(existsSync('/tmp/dockforge-absolute-target')).toBe(false);
+  });
+
+  it('7: status exits 0 when clean, 1 when drifted, missing or conflicted', () => {
+    const dir = initialised();
+    expect(runCli(['status'], dir)).toMatchObject({ code: 0, stdout: 'up to date: every file equals what the answers generate\n' });
+    edit(dir, 'compose.yaml', 'interval: 10s', 'interval: 30s');
+    const drift = runCli(['status'], dir);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toMatch(/edited\s+compose\.yaml/);
+    unlinkSync(path.join(dir, 'k8s/service.yaml'));
+    expect(runCli(['status'], dir).stdout).toMatch(/missing\s+k8s\/service\.yaml/);
+    edit(dir, 'k8s/deployment.yaml', 'replicas: 1', 'replicas: 3');
+    writeFileSync(path.join(dir, '.dockforge/answers.yaml'), read(dir, '.dockforge/answers.yaml').replace('database: sqlite', 'database: postgres'));
+    expect(runCli(['status'], dir).stdout).toMatch(/drifted\s+k8s\/deployment\.yaml/);
+    runCli(['generate'], dir);
+    const conflicted = runCli(['status'], dir);
+    expect(conflicted.code).toBe(1);
+    expect(conflicted.stdout).toMatch(/conflicted\s+k8s\/deployment\.yaml/);
+  });
+
+  it('8: a run killed after its first rename is completed by the next run, to the same tree', () => {
+    const a = initialised();
+    const b = initialised();
+    for (const dir of [a, b]) writeFileSync(path.join(dir, 'Dockerfile'), `${read(dir, 'Dockerfile')}LABEL com.example.team="payments"\n`);
+    const crashed = runCli(['generate', '--set', 'database=postgres', '--set', 'runtime=distroless'], a, { DOCKFORGE_FAIL_AFTER_RENAMES: '1' });
+    expect(crashed.code).toBe(1);
+    expect(crashed.stderr).toMatch(/injected failure after 1 rename/);
+    expect(parseYaml(read(a, '.dockforge/answers.yaml')).database).toBe('sqlite'); // the record is written last
+    const resumed = runCli(['generate', '--set', 'database=postgres', '--set', 'runtime=distroless'], a);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const clean = runCli(['generate', '--set', 'database=postgres', '--set', 'runtime=distroless'], b);
+    expect(clean.code).toBe(0);
+    const secretsless = (d: string): string[] => listFiles(d).filter((f) => !f.includes('secrets/'));
+    expect(secretsless(a)).toEqual(secretsless(b));
+    for (const f of secretsless(a)) expect(read(a, f), f).toBe(read(b, f));
+  });
+
+  it('secret files are never regenerated; --force drops edits and says which', () => {
+    const dir = initialised(['--database', 'postgres']);
+    const secret = read(dir, '.dockforge/secrets/postgres.env');
+    edit(dir, 'k8s/deployment.yaml', 'replicas: 2', 'replicas: 5');
+    rmSync(path.join(dir, 'k8s/secrets'), { recursive: true });
+    const r = runCli(['generate', '--set', 'uid=5555', '--force'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--force dropped edits in: k8s\/deployment\.yaml/);
+    expect(read(dir, 'k8s/deployment.yaml')).toContain('replicas: 2');
+    expect(read(dir, '.dockforge/secrets/postgres.env')).toBe(secret);
+    expect(existsSync(path.join(dir, 'k8s/secrets/postgres.env'))).toBe(false);
+  });
+
+  it('init in a repository with answers asks again with them as defaults (--yes keeps them) and merges', () => {
+    const dir = initialised(['--uid', '7777']);
+    writeFileSync(path.join(dir, 'Dockerfile'), `${read(dir, 'Dockerfile')}LABEL com.example.team="payments"\n`);
+    const r = runCli(['init', '--yes', '--runtime', 'distroless'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/uid\s+7777\s+saved/);
+    expect(read(dir, 'Dockerfile')).toContain('LABEL com.example.team="payments"');
+    expect(read(dir, 'Dockerfile')).toContain('USER 7777:7777');
+    expect(read(dir, 'Dockerfile')).toContain('gcr.io/distroless/');
+  });
+
+  it('generate without answers, or with a bad --set, exits 2 and writes nothing', () => {
+    const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
+    dirs.push(dir);
+    expect(runCli(['generate'], dir)).toMatchObject({ code: 2 });
+    const done = initialised();
+    const before = treeHash(done);
+    const r = runCli(['gen', '--set', 'database=mysql'], done);
+    expect(r).toMatchObject({ code: 2, stderr: 'dockforge: invalid database "mysql": expected sqlite, postgres, none\n' });
+    expect(treeHash(done)).toBe(before);
+    mkdirSync(path.join(done, 'x'));
+    expect(readFileSync(path.join(done, 'Dockerfile'), 'utf8')).toContain('FROM');
+  });
+});

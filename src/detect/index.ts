@@ -382,6 +382,9 @@ async function detectC(root: string, makefile: TextFile | undefined, cmake: Text
       if (m && !m[1]!.includes('$')) f.cBinary = { value: m[1]!, evidence: [{ file: makefile.rel, line: idx + 1 }] };
     }
     scan(makefile, buildRules);
+    // a Makefile has no project name: the executable's name is the next best
+    const label = f.cBinary && toLabel(f.cBinary.value);
+    if (label) f.name = { value: label, evidence: f.cBinary!.evidence };
   }
   for (const file of sources.filter((s) => s.endsWith('.c') || s.endsWith('.h'))) {
     const t = await readText(root, file);
@@ -400,7 +403,7 @@ async function detectPortAndHealth(root: string, language: Language, sources: st
     language === 'go'
       ? [/ListenAndServe(?:TLS)?\(\s*"[^"]*:(\d{2,5})"/, /Addr:\s*"[^"]*:(\d{2,5})"/, /"PORT"[^\n]*"(\d{2,5})"/, /\bport\s*(?::=|=)\s*"(\d{2,5})"/i, /":(\d{2,5})"/]
       : language === 'node'
-        ? [/\.listen\(\s*(\d{2,5})\b/, /PORT\s*(?:\|\||\?\?)\s*['"]?(\d{2,5})/, /\bport\s*[:=]\s*(\d{2,5})\b/i]
+        ? [/\.listen\(\s*(\d{2,5})\b/, /PORT\s*(?:\|\||\?\?)\s*['"]?(\d{2,5})/, /\bport\s*[:=]\s*(\d{2,5})\b/i, /env\.PORT\b[^\n]*?\b(\d{2,5})\b/]
         : [/#\s*define\s+\w*PORT\w*\s+"?(\d{2,5})"?/, /htons\(\s*(\d{2,5})\s*\)/, /"PORT"[^\n]*"(\d{2,5})"/, /\bport\s*=\s*(\d{2,5})\b/i];
   let best: { rank: number; port: number; ev: Evidence } | undefined;
   let health: { rank: number; value: string; ev: Evidence } | undefined;

@@ -1,0 +1,3 @@
+module example.com/go-none
+
+go 1.25.0

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Regenerate the committed dockforge output of every example (after a template change), the
+# way test/examples.test.ts reproduces it: `init --yes`, only the runtime base given.
+# The Postgres examples show the Alpine runtime, the others distroless.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm run build --silent
+for dir in examples/*/; do
+  name=$(basename "$dir")
+  case "$name" in *-postgres) runtime=alpine ;; *) runtime=distroless ;; esac
+  node dist/cli/main.js init --yes --runtime "$runtime" --dir "$dir" > /dev/null
+  echo "regenerated examples/$name ($runtime)"
+done

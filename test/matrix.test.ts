@@ -9,23 +9,35 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { FIXTURES, cleanup, read, runCli, tempRepo } from './helpers/cli.js';
+import { EXAMPLES, FIXTURES, cleanup, read, runCli, tempRepo } from './helpers/cli.js';
 import { checkDockerfile } from './helpers/dockerfile-rules.js';
 import { composeErrors, k8sErrors, loadManifests, pssRestrictedErrors } from './helpers/manifests.js';
 
 const FIXTURE = { go: 'go-cmd', node: 'node-build', c: 'c-make' } as const;
 const UID = 12345;
 const GID = 23456;
+// each cell renders from its own example app, and again from a fixture with other variants
+// (Go: cgo driver and cmd/<name>; Node: pnpm, TypeScript build; C: plain make)
 const cells = (['go', 'node', 'c'] as const).flatMap((language) =>
-  (['sqlite', 'postgres', 'none'] as const).flatMap((database) => (['alpine', 'distroless'] as const).map((runtime) => ({ language, database, runtime }))),
+  (['sqlite', 'postgres', 'none'] as const).flatMap((database) =>
+    (['alpine', 'distroless'] as const).flatMap((runtime) =>
+      [path.join(EXAMPLES, `${language}-${database}`), path.join(FIXTURES, FIXTURE[language])].map((source) => ({
+        language,
+        database,
+        runtime,
+        source,
+        from: path.relative(path.join(FIXTURES, '..', '..'), source),
+      })),
+    ),
+  ),
 );
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
 
-describe.each(cells)('cell $language × $database × $runtime', ({ language, database, runtime }) => {
-  const dir = tempRepo(path.join(FIXTURES, FIXTURE[language]));
+describe.each(cells)('cell $language × $database × $runtime from $from', ({ language, database, runtime, source }) => {
+  const dir = tempRepo(source);
   dirs.push(dir);
-  const res = runCli(['init', '--yes', '--language', language, '--database', database, '--runtime', runtime, '--uid', String(UID), '--gid', String(GID)], dir);
+  const res = runCli(['init', '--yes', '--force', '--language', language, '--database', database, '--runtime', runtime, '--uid', String(UID), '--gid', String(GID)], dir);
   const port = Number(parseYaml(existsSync(path.join(dir, '.dockforge/answers.yaml')) ? read(dir, '.dockforge/answers.yaml') : 'port: 0').port);
 
   it('init exits 0 and writes the files', () => {
@@ -101,7 +113,9 @@ describe.each(cells)('cell $language × $database × $runtime', ({ language, dat
     expect(pod.securityContext.fsGroup).toBe(database === 'sqlite' ? GID : undefined);
     expect(pod.volumes.find((v: any) => v.name === 'tmp').emptyDir).toBeTruthy();
     const c = pod.containers[0];
-    for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(c[p].httpGet.path).toMatch(/^\//);
+    // startup and readiness call the health path; liveness is a TCP check on the same port
+    for (const p of ['startupProbe', 'readinessProbe']) expect(c[p].httpGet).toEqual({ path: parseYaml(read(dir, '.dockforge/answers.yaml')).healthPath, port: 'http' });
+    expect(c.livenessProbe.tcpSocket).toEqual({ port: 'http' });
     expect(c.image).toMatch(/:[^:]+$/);
     if (database === 'sqlite') {
       expect(dep.spec.replicas).toBe(1);

@@ -1,0 +1,42 @@
+/**
+ * The field's own checkers as witnesses, on every cell: BuildKit's Dockerfile checks (the
+ * rules `docker build --check` runs, via tools/dockerfile-lint) and kube-score on the
+ * Kubernetes manifests. Installed by `npm run checkers:install`; a test is skipped when its
+ * checker is absent, unless DOCKFORGE_REQUIRE_CHECKERS names it (CI sets it).
+ * kube-linter cannot be installed here (its module host is refused by the Go module proxy).
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXAMPLES, cleanup, runCli, tempRepo } from './helpers/cli.js';
+import { hasChecker, kubeScore, lintDockerfile, summarize } from './helpers/checkers.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(cleanup));
+
+const cells = (['go', 'node', 'c'] as const).flatMap((language) =>
+  (['sqlite', 'postgres', 'none'] as const).flatMap((database) => (['alpine', 'distroless'] as const).map((runtime) => ({ language, database, runtime }))),
+);
+
+describe.each(cells)('$language × $database × $runtime', ({ language, database, runtime }) => {
+  const dir = tempRepo(path.join(EXAMPLES, `${language}-${database}`));
+  dirs.push(dir);
+  const init = runCli(['init', '--yes', '--force', '--runtime', runtime, '--uid', '12345'], dir);
+
+  it.skipIf(!hasChecker('dockerfile-lint'))('BuildKit Dockerfile checks: no warning', async () => {
+    expect(init.code).toBe(0);
+    for (const target of ['runtime', 'dev']) {
+      expect(await lintDockerfile(path.join(dir, 'Dockerfile'), { target })).toEqual([]);
+    }
+  });
+
+  it.skipIf(!hasChecker('kube-score'))('kube-score: no warning or critical finding', async () => {
+    expect(init.code).toBe(0);
+    const files = readdirSync(path.join(dir, 'k8s'))
+      .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+      .map((f) => path.join(dir, 'k8s', f));
+    // container-image-pull-policy wants Always; with pinned tags IfNotPresent is the right choice
+    const findings = await kubeScore(files, { ignoreTests: ['container-image-pull-policy'] });
+    expect(summarize(findings)).toEqual([]);
+  });
+});

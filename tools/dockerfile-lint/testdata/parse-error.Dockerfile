@@ -1,0 +1,3 @@
+FROM alpine
+RUN --mount=type=bogus,target=/x echo hi
+COPY

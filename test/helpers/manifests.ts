@@ -16,17 +16,20 @@ import { REPO } from './cli.js';
 /** The Compose Specification schema shipped in ../shared/schemas (see its README). */
 const COMPOSE_SCHEMA = path.resolve(REPO, '..', 'shared', 'schemas', 'compose-spec.json');
 
-let validateCompose: ((doc: unknown) => boolean) & { errors?: unknown } | undefined;
+type Validator = ((doc: unknown) => boolean) & { errors?: unknown };
+let validateCompose: Validator | undefined;
 
 /** Validate a compose document; returns ajv error strings (empty = valid). */
 export function composeErrors(doc: unknown): string[] {
   if (!validateCompose) {
-    const AjvClass = (Ajv as unknown as { default?: typeof Ajv }).default ?? Ajv;
+    // ajv is CommonJS: its class is the default export's `default` under some loaders
+    const AjvClass = ((Ajv as unknown as { default?: unknown }).default ?? Ajv) as new (o: object) => { compile(schema: unknown): Validator };
     const ajv = new AjvClass({ strict: false, validateSchema: false, allErrors: true });
     validateCompose = ajv.compile(JSON.parse(readFileSync(COMPOSE_SCHEMA, 'utf8')));
   }
-  if (validateCompose(doc)) return [];
-  return ((validateCompose.errors ?? []) as { instancePath: string; message: string }[]).map((e) => `${e.instancePath} ${e.message}`);
+  const validate = validateCompose;
+  if (validate(doc)) return [];
+  return ((validate.errors ?? []) as { instancePath: string; message: string }[]).map((e) => `${e.instancePath} ${e.message}`);
 }
 
 const MODELS: Record<string, new (o: never) => { validate(): void }> = {

@@ -1,0 +1,153 @@
+/**
+ * `npm run bench`: measurements, written to docs/benchmarks.md with the date and machine.
+ *
+ * 1. CLI start-up: `node -e 0` vs `dockforge --version` vs `dockforge init --yes` on a copy of
+ *    examples/go-sqlite (median of N runs, wall clock).
+ * 2. Image size per distroless cell next to the app payload (binary, or /app for Node), from the
+ *    last `npm run e2e` report (.e2e-cache/e2e-report.json), against the seeds' figures.
+ * 3. Rebuild after a one-line source change vs a build with no layer cache, for one cell per
+ *    language (Buildah with --layers, so unchanged steps are reused as Docker reuses them), and
+ *    whether the dependency step was re-run.
+ *
+ * Options: --runs N (CLI runs, default 15), --skip-builds (only 1 and 2), --cells a,b (for 3).
+ * Base images are the e2e stand-ins (see e2e/bases.ts): the numbers say so.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO, run } from '../e2e/run.js';
+
+const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Wall-clock milliseconds of one synchronous run. */
+function timeOnce(cmd: string, args: string[], cwd: string): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function cliTimes(runs: number): { label: string; ms: number }[] {
+  const src = path.join(REPO, 'examples', 'go-sqlite');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockforge-bench-'));
+  cpSync(src, dir, { recursive: true });
+  const rows = [
+    { label: '`node -e 0` (Node start-up, the floor)', cmd: [process.execPath, '-e', '0'] },
+    { label: '`dockforge --version`', cmd: [process.execPath, CLI, '--version'] },
+    { label: '`dockforge init --yes --force` (detect, render 11 files, write)', cmd: [process.execPath, CLI, 'init', '--yes', '--force'] },
+    { label: '`dockforge status` (re-render, compare)', cmd: [process.execPath, CLI, 'status'] },
+  ];
+  const out = rows.map((r) => {
+    timeOnce(r.cmd[0]!, r.cmd.slice(1), dir); // warm the file cache
+    const xs = Array.from({ length: runs }, () => timeOnce(r.cmd[0]!, r.cmd.slice(1), dir));
+    return { label: r.label, ms: median(xs) };
+  });
+  rmSync(dir, { recursive: true, force: true });
+  return out;
+}
+
+interface RebuildRow {
+  cell: string;
+  cleanS: number;
+  rebuildS: number;
+  depsReused: boolean;
+  depsStep: string;
+}
+
+/** Build twice with --layers: with no layer cache, then after appending a comment line to a source file. */
+async function rebuild(cell: string, uid: number, work: string): Promise<RebuildRow> {
+  const [language, database] = cell.split('-') as [string, string];
+  const src = path.join(REPO, 'examples', `${language}-${database}`);
+  const dir = path.join(work, cell);
+  cpSync(src, dir, { recursive: true, filter: (p) => !/(node_modules|\/dist|\/build)(\/|$)/.test(p) });
+  const init = await run(process.execPath, [CLI, 'init', '--yes', '--force', '--runtime', 'distroless', '--uid', String(uid)], { cwd: dir });
+  if (init.code !== 0) throw new Error(init.stderr);
+  const npmrc = path.join(work, 'npmrc');
+  writeFileSync(npmrc, 'cafile=/etc/ssl/certs/ca-certificates.crt\n');
+  const bud = (extra: string[]): Promise<{ s: number; log: string }> => {
+    const t0 = Date.now();
+    return run('buildah', ['--storage-driver', 'vfs', 'bud', '--layers', '--isolation', 'chroot', '--pull=never', '--network', 'host', '--volume', '/etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro', '--volume', `${npmrc}:/usr/local/etc/npmrc:ro`, ...extra, '-t', `localhost/dockforge-bench/${cell}:test`, dir], { timeout: 1_800_000 }).then((r) => {
+      if (r.code !== 0) throw new Error(`build of ${cell} failed: ${r.stderr.slice(-2000)}`);
+      return { s: (Date.now() - t0) / 1000, log: r.stdout + r.stderr };
+    });
+  };
+  const clean = await bud(['--no-cache']);
+  // a one-line source change
+  const file = language === 'go' ? 'main.go' : language === 'node' ? (existsSync(path.join(dir, 'src/server.ts')) ? 'src/server.ts' : existsSync(path.join(dir, 'server.js')) ? 'server.js' : 'index.js') : 'main.c';
+  writeFileSync(path.join(dir, file), `${readFileSync(path.join(dir, file), 'utf8')}\n// bench: one-line change ${Date.now()}\n`);
+  const again = await bud([]);
+  const depsStep = language === 'go' ? 'go mod download' : language === 'node' ? 'npm ci --omit=dev' : 'apt-get install';
+  // buildah prints "--> Using cache <id>" right after a reused step
+  const lines = again.log.split('\n');
+  const idx = lines.findIndex((l) => l.includes(depsStep));
+  const depsReused = idx >= 0 && lines.slice(idx + 1, idx + 4).some((l) => l.includes('Using cache'));
+  return { cell, cleanS: clean.s, rebuildS: again.s, depsReused, depsStep };
+}
+
+function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  let runs = 15;
+  let builds = true;
+  let cells = ['go-sqlite', 'node-postgres', 'c-sqlite'];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--runs') runs = Number(argv[++i]);
+    else if (argv[i] === '--skip-builds') builds = false;
+    else if (argv[i] === '--cells') cells = argv[++i]!.split(',');
+  }
+  const lines: string[] = [];
+  const date = new Date().toISOString().slice(0, 10);
+  lines.push('# Benchmarks', '', `Measured ${date} on ${machine()} by \`npm run bench\` (scripts/bench.ts).`, '');
+  lines.push('## CLI start-up', '', `Median wall clock of ${runs} runs each, after one warm-up run.`, '', '| command | median |', '| --- | --- |');
+  for (const r of cliTimes(runs)) lines.push(`| ${r.label} | ${r.ms.toFixed(0)} ms |`);
+
+  const reportFile = path.join(REPO, '.e2e-cache', 'e2e-report.json');
+  if (existsSync(reportFile)) {
+    const rep = JSON.parse(readFileSync(reportFile, 'utf8')) as { date: string; engine: string; bases: string; results: { cell: string; built: string; imageBytes?: number; appBytes?: number; reason?: string }[] };
+    lines.push('', '## Image size per cell', '', `From the e2e run of ${rep.date.slice(0, 10)} (${rep.engine}). Base images: ${rep.bases}.`, '');
+    lines.push('| cell | final image | app payload | image / payload | target |', '| --- | --- | --- | --- | --- |');
+    for (const r of rep.results) {
+      if (r.built !== 'yes' || !r.imageBytes) {
+        lines.push(`| ${r.cell} | not built${r.reason ? `: ${r.reason}` : ''} | | | |`);
+        continue;
+      }
+      const app = r.appBytes ?? 0;
+      const target = r.cell.startsWith('go-') ? `≤ 1.2 × (binary + 2.5 MB) = ${((1.2 * (app + 2.5e6)) / 1e6).toFixed(1)} MB: ${r.imageBytes <= 1.2 * (app + 2.5e6) ? 'met' : 'NOT met'}` : '';
+      lines.push(`| ${r.cell} | ${(r.imageBytes / 1e6).toFixed(1)} MB | ${(app / 1e6).toFixed(1)} MB | ${app ? (r.imageBytes / app).toFixed(2) : '-'} | ${target} |`);
+    }
+    lines.push('', "The seeds' figures: Go ~10–20 MB on Alpine or distroless/static (\"~15MB\", \"~20MB\", \"~10MB\"), \"87% smaller\" than a single-stage Ubuntu build (~120 MB → ~15 MB); a Node backend at 46.7 MB multi-stage and 32.9 MB distroless.");
+  } else {
+    lines.push('', '## Image size per cell', '', 'No e2e report found: run `npm run e2e` first.');
+  }
+
+  if (builds) {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'dockforge-bench-build-'));
+    mkdirSync(work, { recursive: true });
+    lines.push('', '## Rebuild after a one-line source change', '', 'Buildah with `--layers` (unchanged steps reused, as Docker does): first with `--no-cache` (no layer cache; the BuildKit-style cache mounts are as earlier builds left them), then after appending one comment line to the main source file.', '');
+    lines.push('| cell | build, no layer cache | rebuild after a one-line change | ratio | dependency step reused |', '| --- | --- | --- | --- | --- |');
+    for (const cell of cells) {
+      const r = await rebuild(cell, 23456, work);
+      lines.push(`| ${cell} | ${r.cleanS.toFixed(1)} s | ${r.rebuildS.toFixed(1)} s | ${(r.rebuildS / r.cleanS).toFixed(2)} | ${r.depsReused ? 'yes' : 'NO'} (\`${r.depsStep}\`) |`);
+      process.stdout.write(`bench: ${cell} clean ${r.cleanS.toFixed(1)}s, rebuild ${r.rebuildS.toFixed(1)}s, deps reused ${r.depsReused}\n`);
+    }
+    rmSync(work, { recursive: true, force: true });
+    lines.push('', 'The seeds claim "90%+ faster" rebuilds after a code change (a ratio of 0.10 or less); the target here is a ratio ≤ 0.5 with the dependency step reused.');
+  }
+  mkdirSync(path.join(REPO, 'docs'), { recursive: true });
+  writeFileSync(path.join(REPO, 'docs', 'benchmarks.md'), `${lines.join('\n')}\n`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -17,7 +17,8 @@
  *     --root DIR           containers-storage root (default $DOCKFORGE_E2E_STORAGE_ROOT,
  *                          else buildah's default /var/lib/containers/storage)
  *     --runroot DIR        containers-storage runroot (default $DOCKFORGE_E2E_STORAGE_RUNROOT)
- *     --refresh            re-resolve versions (Go, Node, Debian packages) and rebuild
+ *     --refresh            re-resolve versions (Go, Node, npm, Debian packages) and rebuild
+ *                          everything, including the debootstrap rootfs tarballs
  *     --offline            never use the network: resolved.json + cached files only
  *     --no-save            do not write OCI archives (build into storage only)
  *     --list               only print what each reference maps to; build nothing
@@ -46,10 +47,21 @@
  *   debs/trixie/                      .deb files for the distroless stand-ins
  *   apt-trixie/                       private apt state used to resolve/download those .debs
  *   logs/                             full output of every external command
+ *   locks/                            per-image / per-rootfs lock files: concurrent runs on one
+ *                                     machine wait for each other instead of building twice
+ *   work/<pid>/                       scratch space of a run (removed at the end)
  *   report.json                       the last run's report
  *
  * The key of an image is sha256(script version + recipe + resolved versions of its
- * inputs); the label `org.dockforge.stand-in.recipe` carries a human-readable recipe.
+ * inputs: Go/Node/npm/corepack/yarn versions, distroless .deb versions, the key of the
+ * rootfs tarball it starts from); the label `org.dockforge.stand-in.recipe` carries a
+ * human-readable recipe, `org.dockforge.stand-in.key` the key. Debian packages inside the
+ * debootstrap rootfs are not part of the key (resolving them would need a debootstrap):
+ * `--refresh` renews them.
+ *
+ * Every buildah call uses `--storage-driver vfs` (+ `--root/--runroot` when configured);
+ * builds use `buildah run --isolation chroot --network host` and buildah mount, so no
+ * daemon, no fuse-overlayfs and no user namespaces are needed (run as root).
  *
  * Network endpoints are not hard-coded: the Debian mirror is read from the host's
  * apt sources, the Go module proxy from $GOPROXY or `go env GOPROXY`, the npm
@@ -130,6 +142,7 @@ export function maxMatching(versions: string[], spec: string): string | undefine
 let logSink: ((line: string) => void) | undefined;
 /** Progress output (stderr), prefixed with the elapsed time of the run. */
 const T_START = performance.now();
+const RUN_STARTED_AT = Date.now();
 function say(msg: string): void {
   const line = `[bases ${secondsSince(T_START).toFixed(1).padStart(6)}s] ${msg}`;
   process.stderr.write(line + '\n');
@@ -227,6 +240,49 @@ async function download(url: string, dest: string): Promise<void> {
   const part = `${dest}.part-${process.pid}`;
   await runCmd('curl', ['-fsSL', '--retry', '3', '--connect-timeout', '20', '--max-time', '900', '-o', part, url]);
   await fsp.rename(part, dest);
+}
+
+/**
+ * Run `fn` holding an exclusive cross-process lock `file` (created with O_EXCL, holding
+ * our pid). A lock whose pid is gone is taken over; a live one is waited for (polling)
+ * up to `timeoutMs`. Lets concurrent runs share one cache and one storage without
+ * building the same thing twice.
+ * @throws Error when the lock is still held after `timeoutMs`.
+ */
+async function withLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 45 * 60_000): Promise<T> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const t0 = Date.now();
+  let announced = false;
+  for (;;) {
+    try {
+      const h = await fsp.open(file, 'wx');
+      await h.writeFile(String(process.pid));
+      await h.close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number((await fsp.readFile(file, 'utf8').catch(() => '')).trim());
+      let alive = false;
+      try {
+        alive = holder > 0 && holder !== process.pid && process.kill(holder, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        await fsp.rm(file, { force: true });
+        continue;
+      }
+      if (Date.now() - t0 > timeoutMs) throw new Error(`lock ${file} still held by pid ${holder}`);
+      if (!announced) say(`waiting for pid ${holder} (lock ${path.basename(file)})`);
+      announced = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fsp.rm(file, { force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -747,7 +803,7 @@ const ALL_DEBS = [...new Set([...DISTROLESS_PACKAGES.cc, ...PARTIAL_DEBS])];
 class Builder {
   readonly buildah: Buildah;
   private readonly memo = new Map<string, Promise<unknown>>();
-  readonly dirs: { images: string; rootfs: string; downloads: string; debs: string; apt: string; logs: string; work: string };
+  readonly dirs: { images: string; rootfs: string; downloads: string; debs: string; apt: string; logs: string; locks: string; work: string };
 
   constructor(
     readonly opts: Options,
@@ -762,6 +818,7 @@ class Builder {
       debs: path.join(c, 'debs', SUITE),
       apt: path.join(c, `apt-${SUITE}`),
       logs: path.join(c, 'logs'),
+      locks: path.join(c, 'locks'),
       work: path.join(c, 'work', String(process.pid)),
     };
     this.buildah = new Buildah(opts, this.dirs.logs);
@@ -881,9 +938,9 @@ class Builder {
    * @throws CommandError if debootstrap fails (log in logs/debootstrap.log).
    */
   minbase(): Promise<string> {
-    return this.once('minbase', async () => {
+    return this.once('minbase', () => withLock(path.join(this.dirs.locks, 'rootfs-minbase.lock'), async () => {
       const { file } = this.minbaseSpec();
-      if (existsSync(file) && !this.opts.refresh) return file;
+      if (existsSync(file) && (!this.opts.refresh || (await this.newerThanRun(file)))) return file;
       if (this.opts.offline) throw new Error(`--offline: ${file} is not cached`);
       const t0 = performance.now();
       const dir = path.join(this.dirs.work, `minbase-${process.pid}`);
@@ -912,7 +969,13 @@ class Builder {
       }
       say(`rootfs: ${path.basename(file)} ready [${secondsSince(t0)}s]`);
       return file;
-    });
+    }));
+  }
+
+  /** True when `file` was written after this run started (another process just made it). */
+  private async newerThanRun(file: string): Promise<boolean> {
+    const st = await fsp.stat(file).catch(() => undefined);
+    return !!st && st.mtimeMs > RUN_STARTED_AT;
   }
 
   /** Cache key and file of the shared builder rootfs. */
@@ -930,37 +993,42 @@ class Builder {
    */
   buildenv(): Promise<string> {
     return this.once('buildenv', async () => {
-      const { file } = this.buildenvSpec();
-      if (existsSync(file) && !this.opts.refresh) return file;
-      if (this.opts.offline) throw new Error(`--offline: ${file} is not cached`);
       const base = await this.minbase();
-      const t0 = performance.now();
-      say(`rootfs: ${SUITE}-buildenv: apt-get install ${BUILDENV_PACKAGES.length} packages (once; ~1-2 min)`);
-      const b = this.buildah;
-      const ctr = await b.fromScratch('buildenv');
-      try {
-        const mnt = await b.mount(ctr);
-        await this.untar(base, mnt);
-        const nodoc = '/etc/dpkg/dpkg.cfg.d/zz-dockforge-stand-in-nodoc';
-        await b.runIn(
-          ctr,
-          [
-            `printf '%s\\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' 'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' > ${nodoc}`,
-            'apt-get update -qq',
-            `DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${BUILDENV_PACKAGES.join(' ')}`,
-            'apt-get clean',
-            'rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old',
-            `rm -f ${nodoc}`,
-          ].join(' && '),
-          'buildenv',
-        );
-        await this.tarDir(mnt, file);
-      } finally {
-        await b.rm(ctr);
-      }
-      say(`rootfs: ${path.basename(file)} ready [${secondsSince(t0)}s]`);
-      return file;
+      return withLock(path.join(this.dirs.locks, 'rootfs-buildenv.lock'), () => this.makeBuildenv(base));
     });
+  }
+
+  /** Build the buildenv tarball from the minbase tarball `base` (caller holds the lock). */
+  private async makeBuildenv(base: string): Promise<string> {
+    const { file } = this.buildenvSpec();
+    if (existsSync(file) && (!this.opts.refresh || (await this.newerThanRun(file)))) return file;
+    if (this.opts.offline) throw new Error(`--offline: ${file} is not cached`);
+    const t0 = performance.now();
+    say(`rootfs: ${SUITE}-buildenv: apt-get install ${BUILDENV_PACKAGES.length} packages (once; ~1-2 min)`);
+    const b = this.buildah;
+    const ctr = await b.fromScratch('buildenv');
+    try {
+      const mnt = await b.mount(ctr);
+      await this.untar(base, mnt);
+      const nodoc = '/etc/dpkg/dpkg.cfg.d/zz-dockforge-stand-in-nodoc';
+      await b.runIn(
+        ctr,
+        [
+          `printf '%s\\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' 'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' > ${nodoc}`,
+          'apt-get update -qq',
+          `DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${BUILDENV_PACKAGES.join(' ')}`,
+          'apt-get clean',
+          'rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old',
+          `rm -f ${nodoc}`,
+        ].join(' && '),
+        'buildenv',
+      );
+      await this.tarDir(mnt, file);
+    } finally {
+      await b.rm(ctr);
+    }
+    say(`rootfs: ${path.basename(file)} ready [${secondsSince(t0)}s]`);
+    return file;
   }
 
   /** tar a directory to `file` atomically (numeric owners, xattrs; runtime placeholders left out). */
@@ -974,6 +1042,11 @@ class Builder {
     }
     await runCmd('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=*', '-C', dir, '-cf', part, '.'], { log: this.log('tar') });
     await fsp.rename(part, file);
+    // superseded tarballs of the same rootfs (other keys) are dropped
+    const prefix = path.basename(file).replace(/--[0-9a-f]{16}\.tar$/, '--');
+    for (const f of await fsp.readdir(path.dirname(file))) {
+      if (f.startsWith(prefix) && f !== path.basename(file) && /--[0-9a-f]{16}\.tar$/.test(f)) await fsp.rm(path.join(path.dirname(file), f), { force: true });
+    }
   }
 
   /** Extract a tarball into a directory, preserving owners and modes. */
@@ -1401,12 +1474,18 @@ class Builder {
    * Make the plan's image available in storage: present -> imported -> built.
    * @throws Error/CommandError when the build fails.
    */
-  async ensure(plan: ImagePlan): Promise<Pick<ReportRow, 'status' | 'archive' | 'archiveBytes' | 'imageId' | 'reason'>> {
+  ensure(plan: ImagePlan): Promise<Pick<ReportRow, 'status' | 'archive' | 'archiveBytes' | 'imageId' | 'reason'>> {
+    const slug = (plan.names[0] as string).replace(/[^A-Za-z0-9._-]+/g, '_');
+    return withLock(path.join(this.dirs.locks, `image-${slug}.lock`), () => this.ensureLocked(plan));
+  }
+
+  private async ensureLocked(plan: ImagePlan): Promise<Pick<ReportRow, 'status' | 'archive' | 'archiveBytes' | 'imageId' | 'reason'>> {
     const primary = plan.names[0] as string;
     const b = this.buildah;
     const cur = await b.inspectImage(primary);
     const archive = this.archivePath(plan);
-    if (cur && cur.labels['org.dockforge.stand-in.key'] === plan.key && !this.opts.refresh) {
+    const fresh = !this.opts.refresh || (await this.newerThanRun(archive));
+    if (cur && cur.labels['org.dockforge.stand-in.key'] === plan.key && fresh) {
       // (no archive is written for a present image: storage already has it; --refresh rebuilds and saves)
       for (const n of plan.names.slice(1)) await b.run(['tag', cur.id, n], 'import');
       return { status: 'present', imageId: cur.id, archive: existsSync(archive) ? archive : undefined };
@@ -1415,7 +1494,7 @@ class Builder {
       return { status: 'present', imageId: cur.id, reason: 'a non-stand-in image with this name is already in storage; left alone' };
     }
     const oldId = cur?.id;
-    if (existsSync(archive) && !this.opts.refresh) {
+    if (existsSync(archive) && fresh) {
       const id = (await b.run(['pull', '--quiet', '--policy', 'always', `oci-archive:${archive}`], 'import')).trim().split('\n').at(-1) as string;
       for (const n of plan.names) await b.run(['tag', id, n], 'import');
       await this.dropOld(oldId, id);

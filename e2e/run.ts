@@ -18,7 +18,8 @@
  *
  * Options: --cells go-sqlite,node-none,…  --uid N (default 23456)  --keep (keep temp dirs)
  *   --bases-only (only build or import the stand-in bases the cells' Dockerfiles need: `npm run e2e:bases`)
- * Environment: DOCKFORGE_E2E_CACHE (stand-in cache), DOCKFORGE_E2E_REPORT (JSON report path).
+ * Environment: DOCKFORGE_E2E_CACHE (stand-in cache), DOCKFORGE_E2E_REPORT (JSON report path),
+ *   DOCKFORGE_E2E_KEEP_IMAGES=1 (keep the built cell images; by default they are removed once measured).
  * Exit code: 0 when every built cell passed every check, 1 otherwise, 2 on bad options.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -378,12 +379,15 @@ async function runCell(engine: Engine, c: Cell, uid: number, work: string, pg: P
   } finally {
     await removeContainer(engine, name);
     if (volume) await run(engine.cli, [...engine.cliFlags, 'volume', 'rm', '-f', volume]);
+    // vfs stores every image as full copies: drop the cell's image once measured
+    if (!process.env.DOCKFORGE_E2E_KEEP_IMAGES) await run(engine.cli, [...engine.cliFlags, 'rmi', '-f', tag]);
   }
   return res;
 }
 
 function mb(bytes: number | undefined): string {
-  return bytes === undefined ? '-' : `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes === undefined) return '-';
+  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(0)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** The summary table (one row per cell). */

@@ -13,6 +13,7 @@
 #   debootstrap  makes the Debian 13 (trixie) rootfs for builder bases
 #   unzip        unpacks Go toolchain zips from the Go module proxy
 #   ca-certificates curl  fetch toolchains (curl is only used for the smoke test)
+#   postgresql   the real PostgreSQL server e2e/run.ts starts on loopback for the Postgres cells
 #
 # Deliberately NOT installed: fuse-overlayfs / slirp4netns / uidmap-based rootless
 # setup (we run as root with the vfs driver and --network host), netavark /
@@ -22,7 +23,7 @@
 #   DOCKFORGE_E2E_APT_UPDATE=1   force `apt-get update` even if nothing is missing
 set -euo pipefail
 
-PKGS=(buildah podman runc debootstrap unzip ca-certificates curl)
+PKGS=(buildah podman runc debootstrap unzip ca-certificates curl postgresql)
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "install-tools.sh: must run as root (uses apt-get)" >&2

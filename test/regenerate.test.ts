@@ -188,9 +188,10 @@ describe('generate', () => {
     for (const f of secretsless(a)) expect(read(a, f), f).toBe(read(b, f));
   });
 
-  it('secret files are never regenerated; --force drops edits and says which', () => {
+  it('secret files are never regenerated (a missing one, as in a fresh clone, is made with a warning); --force drops edits and says which', () => {
     const dir = initialised(['--database', 'postgres']);
     const secret = read(dir, '.dockforge/secrets/postgres.env');
+    const k8sSecret = read(dir, 'k8s/secrets/postgres.env');
     edit(dir, 'k8s/deployment.yaml', 'replicas: 2', 'replicas: 5');
     rmSync(path.join(dir, 'k8s/secrets'), { recursive: true });
     const r = runCli(['generate', '--set', 'uid=5555', '--force'], dir);
@@ -198,7 +199,9 @@ describe('generate', () => {
     expect(r.stdout).toMatch(/--force dropped edits in: k8s\/deployment\.yaml/);
     expect(read(dir, 'k8s/deployment.yaml')).toContain('replicas: 2');
     expect(read(dir, '.dockforge/secrets/postgres.env')).toBe(secret);
-    expect(existsSync(path.join(dir, 'k8s/secrets/postgres.env'))).toBe(false);
+    expect(r.stdout).toMatch(/secret\s+k8s\/secrets\/postgres\.env\s+\(was missing: a new random value; restore the old file if a database already uses it\)/);
+    expect(read(dir, 'k8s/secrets/postgres.env')).not.toBe(k8sSecret);
+    expect(read(dir, 'k8s/secrets/postgres.env')).toMatch(/^password=[A-Za-z0-9_-]{32}\n$/);
   });
 
   it('init in a repository with answers asks again with them as defaults (--yes keeps them) and merges', () => {

@@ -176,13 +176,16 @@ export async function applyPlan(root: string, plan: Plan, opts: ApplyOptions = {
     else changes.push({ path: rec.path, action: 'orphaned', detail: 'no longer generated, but edited by you: kept, no longer managed' });
   }
 
-  // secret files: created once with random values, never rewritten
+  // secret files: random values, never rewritten. They are git-ignored, so a fresh clone
+  // has none: a missing one is made, with a warning when it was made before (a database
+  // initialised with the old password needs the old file back, not a new one).
   const secrets = new Set(manifest?.secrets ?? []);
   for (const s of plan.secrets) {
     const abs = await confinedPath(root, s.path);
-    if ((await readIfExists(abs)) === undefined && !secrets.has(s.path)) {
+    if ((await readIfExists(abs)) === undefined) {
       const value = secretValue();
-      changes.push({ path: s.path, action: 'secret', content: s.keys.map((k) => `${k}=${value}\n`).join('') });
+      const detail = secrets.has(s.path) ? 'was missing: a new random value; restore the old file if a database already uses it' : undefined;
+      changes.push({ path: s.path, action: 'secret', content: s.keys.map((k) => `${k}=${value}\n`).join(''), detail });
     }
     secrets.add(s.path);
   }

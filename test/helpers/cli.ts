@@ -38,7 +38,9 @@ export function runCli(args: string[], cwd: string, env: Record<string, string> 
 /** A fresh temp directory, with `from` (a fixture or example folder) copied in when given. */
 export function tempRepo(from?: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'dockforge-test-'));
-  if (from) cpSync(from, dir, { recursive: true, filter: (src) => !/[\\/](node_modules|\.git)([\\/]|$)/.test(src) });
+  // dependencies, VCS data and (git-ignored) secret files are not part of a repository as cloned
+  const skip = /[\\/](node_modules|\.git)([\\/]|$)|(\.dockforge|k8s)[\\/]secrets([\\/]|$)/;
+  if (from) cpSync(from, dir, { recursive: true, filter: (src) => !skip.test(src) });
   return dir;
 }
 

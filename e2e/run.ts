@@ -309,6 +309,17 @@ async function runCell(engine: Engine, c: Cell, uid: number, work: string, pg: P
   const size = await run(engine.cli, [...engine.cliFlags, 'image', 'inspect', '--format', '{{.Size}}', tag]);
   res.imageBytes = Number(size.stdout.trim()) || undefined;
 
+  // what the runtime stage added on top of its base image: one line per non-empty layer
+  const history = await run(engine.cli, [...engine.cliFlags, 'history', '--format', '{{.Size}}|{{.CreatedBy}}', tag]);
+  const added = history.stdout
+    .split('\n')
+    .filter((l) => l.includes('|') && !l.startsWith('0B') && !/^0 ?B\|/.test(l) && !l.includes('dockforge e2e/bases.ts'))
+    .map((l) => {
+      const [sz, by] = l.split('|');
+      return `${sz!.trim()} ${(/(COPY|RUN|ADD)\b.*/.exec(by!)?.[0] ?? by!).replace(/\s+/g, ' ').slice(0, 90)}`;
+    });
+  if (added.length > 0) res.notes.push(`runtime layers over the base: ${added.join('; ')}`);
+
   // app payload and image contents
   const out = path.join(work, `${res.cell}-payload`);
   mkdirSync(out, { recursive: true });

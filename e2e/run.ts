@@ -314,11 +314,9 @@ async function runCell(engine: Engine, c: Cell, uid: number, work: string, pg: P
   const added = history.stdout
     .split('\n')
     .filter((l) => l.includes('|') && !l.startsWith('0B') && !/^0 ?B\|/.test(l) && !l.includes('dockforge e2e/bases.ts'))
-    .map((l) => {
-      const [sz, by] = l.split('|');
-      return `${sz!.trim()} ${(/(COPY|RUN|ADD)\b.*/.exec(by!)?.[0] ?? by!).replace(/\s+/g, ' ').slice(0, 90)}`;
-    });
-  if (added.length > 0) res.notes.push(`runtime layers over the base: ${added.join('; ')}`);
+    .map((l) => l.split('|')[0]!.trim());
+  // without --layers Buildah commits the runtime stage as one layer: its size is all the stage added
+  if (added.length > 0) res.notes.push(`added over the base image: ${added.join(' + ')}`);
 
   // app payload and image contents
   const out = path.join(work, `${res.cell}-payload`);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, unl
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { FIXTURES, cleanup, listFiles, read, runCli, tempRepo, treeHash } from './helpers/cli.js';
+import { EXAMPLES, FIXTURES, cleanup, listFiles, read, runCli, tempRepo, treeHash } from './helpers/cli.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
@@ -213,6 +213,23 @@ describe('generate', () => {
     expect(read(dir, 'Dockerfile')).toContain('LABEL com.example.team="payments"');
     expect(read(dir, 'Dockerfile')).toContain('USER 7777:7777');
     expect(read(dir, 'Dockerfile')).toContain('gcr.io/distroless/');
+  });
+
+  it('--set language=node on a repository with both stacks takes the Node answers from detection', () => {
+    const dir = tempRepo(path.join(EXAMPLES, 'go-none'));
+    dirs.push(dir);
+    for (const f of ['package.json', 'package-lock.json', 'index.js', 'app.js', 'store.js']) {
+      writeFileSync(path.join(dir, f), readFileSync(path.join(EXAMPLES, 'node-none', f)));
+    }
+    expect(runCli(['init', '--yes'], dir).code).toBe(0);
+    expect(parseYaml(read(dir, '.dockforge/answers.yaml')).language).toBe('go');
+    const r = runCli(['generate', '--set', 'language=node', '--set', 'port=3000'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const answers = parseYaml(read(dir, '.dockforge/answers.yaml'));
+    expect(answers).toMatchObject({ language: 'node', nodeStart: 'index.js', packageManager: 'npm', nodeBuild: false, port: 3000, name: 'go-none' });
+    expect(answers.goVersion).toBeUndefined();
+    expect(read(dir, 'Dockerfile')).toMatch(/^FROM gcr\.io\/distroless\/nodejs\$\{NODE_VERSION\}-debian13:nonroot AS runtime$/m);
+    expect(existsSync(path.join(dir, '.dockforge/healthcheck/healthcheck.go'))).toBe(false);
   });
 
   it('generate without answers, or with a bad --set, exits 2 and writes nothing', () => {

@@ -216,11 +216,24 @@ class Postgres {
   }
 }
 
-/** Files of an example that dockforge generated (left out of the copy: this is a first init). */
-function generatedFiles(example: string): Set<string> {
-  const manifest = path.join(example, '.dockforge', 'manifest.json');
-  if (!existsSync(manifest)) return new Set();
-  return new Set((JSON.parse(readFileSync(manifest, 'utf8')) as { files: { path: string }[] }).files.map((f) => f.path));
+/**
+ * Copy an example's sources as a fresh clone would have them, for a first `dockforge init`:
+ * without the files dockforge generated (listed in its manifest), `.dockforge/`, git-ignored
+ * secret folders, dependencies and build outputs.
+ * @param src absolute path of examples/<name>; @param dest folder to create.
+ * @returns the relative paths of the generated files that were left out.
+ */
+export function copyExampleSources(src: string, dest: string): Set<string> {
+  const manifest = path.join(src, '.dockforge', 'manifest.json');
+  const generated = new Set<string>(existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { files: { path: string }[] }).files.map((f) => f.path) : []);
+  cpSync(src, dest, {
+    recursive: true,
+    filter: (p) => {
+      const rel = path.relative(src, p).split(path.sep).join('/');
+      return !generated.has(rel) && !rel.startsWith('.dockforge') && !/(^|\/)(node_modules|dist|build)(\/|$)|(^|\/)k8s\/secrets(\/|$)/.test(rel);
+    },
+  });
+  return generated;
 }
 
 function cellName(c: Cell): string {
@@ -231,14 +244,7 @@ function cellName(c: Cell): string {
 async function prepare(c: Cell, uid: number, work: string): Promise<string> {
   const src = path.join(REPO, 'examples', `${c.language}-${c.database}`);
   const dir = path.join(work, cellName(c));
-  const skip = generatedFiles(src);
-  cpSync(src, dir, {
-    recursive: true,
-    filter: (p) => {
-      const rel = path.relative(src, p).split(path.sep).join('/');
-      return !skip.has(rel) && !rel.startsWith('.dockforge') && !/(^|\/)(node_modules|dist|build)(\/|$)/.test(rel);
-    },
-  });
+  copyExampleSources(src, dir);
   const r = await run(process.execPath, [CLI, 'init', '--yes', '--runtime', c.runtime, '--uid', String(uid), '--gid', String(uid)], { cwd: dir });
   if (r.code !== 0) throw new Error(`dockforge init failed: ${r.stderr}`);
   return dir;
@@ -288,13 +294,12 @@ function duBytes(p: string): number {
 }
 
 /** Build, run and check one cell. */
-async function runCell(engine: Engine, c: Cell, uid: number, work: string, pg: Postgres | undefined, logs: string): Promise<CellResult> {
+async function runCell(engine: Engine, c: Cell, uid: number, dir: string, work: string, pg: Postgres | undefined, logs: string): Promise<CellResult> {
   const res: CellResult = { cell: cellName(c), built: 'no', notes: [], errors: [] };
   const fail = (msg: string): CellResult => {
     res.errors.push(msg);
     return res;
   };
-  const dir = await prepare(c, uid, work);
   const answers = parseYaml(readFileSync(path.join(dir, '.dockforge/answers.yaml'), 'utf8')) as Record<string, any>;
   const compose = parseYaml(readFileSync(path.join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>;
   const tag = `localhost/dockforge-e2e/${res.cell}:test`;
@@ -462,13 +467,13 @@ async function main(argv: string[]): Promise<number> {
     results.push({ cell: cellName(c), built: 'no', reason: 'no Alpine package source reachable', notes: [], errors: [] });
   }
 
+  // every buildable cell rendered once; its Dockerfile also names the stand-in bases it needs
+  const dirs = new Map<Cell, string>();
+  for (const c of buildable) dirs.set(c, await prepare(c, uid, path.join(work, 'cells')));
+
   // stand-in base images for every FROM of the buildable cells (skipped with a Docker engine)
   if (!dockerOk) {
-    const dockerfiles: string[] = [];
-    for (const c of buildable) {
-      const dir = await prepare(c, uid, path.join(work, 'bases-probe'));
-      dockerfiles.push(path.join(dir, 'Dockerfile'));
-    }
+    const dockerfiles = [...dirs.values()].map((dir) => path.join(dir, 'Dockerfile'));
     process.stdout.write(`e2e: stand-in base images (e2e/bases.ts) for ${dockerfiles.length} Dockerfiles…\n`);
     const bases = await runLogged(process.execPath, [path.join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO, 'e2e', 'bases.ts'), ...dockerfiles], path.join(logs, 'bases.log'));
     process.stdout.write(readFileSync(path.join(logs, 'bases.log'), 'utf8').split('\n').filter((l) => /^\S+\s+(present|imported|built|skipped|failed)\s/.test(l) || l.startsWith('(total')).join('\n') + '\n');
@@ -492,7 +497,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`e2e: ${cellName(c)} …\n`);
       let r: CellResult;
       try {
-        r = await runCell(engine, c, uid, path.join(work, 'cells'), pg, logs);
+        r = await runCell(engine, c, uid, dirs.get(c)!, path.join(work, 'cells'), pg, logs);
       } catch (e) {
         r = { cell: cellName(c), built: 'failed', notes: [], errors: [(e as Error).message] };
       }

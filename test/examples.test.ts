@@ -3,10 +3,11 @@
  * from the example's sources (`init --yes`, only the runtime base given as a flag, everything
  * else detected) must reproduce every committed file byte for byte.
  */
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { copyExampleSources } from '../e2e/run.js';
 import { EXAMPLES, cleanup, read, runCli, tempRepo } from './helpers/cli.js';
 
 const dirs: string[] = [];
@@ -21,23 +22,15 @@ it('every example carries its generated files', () => {
 describe.each(examples)('examples/%s', (example) => {
   it('regenerates byte for byte', () => {
     const src = path.join(EXAMPLES, example);
-    const manifest = JSON.parse(read(src, '.dockforge/manifest.json')) as { files: { path: string }[] };
-    const generated = new Set(manifest.files.map((f) => f.path));
     const answers = parseYaml(read(src, '.dockforge/answers.yaml'));
     const dir = tempRepo();
     dirs.push(dir);
-    cpSync(src, dir, {
-      recursive: true,
-      filter: (p) => {
-        const rel = path.relative(src, p).split(path.sep).join('/');
-        return !generated.has(rel) && !rel.startsWith('.dockforge') && !/(^|\/)(node_modules|dist|build)(\/|$)/.test(rel);
-      },
-    });
-    const r = runCli(['init', '--yes', '--runtime', answers.runtime], dir);
+    const generated = copyExampleSources(src, path.join(dir, 'repo'));
+    const r = runCli(['init', '--yes', '--runtime', answers.runtime], path.join(dir, 'repo'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     for (const f of [...generated, '.dockforge/answers.yaml', '.dockforge/manifest.json', '.gitignore']) {
-      expect(read(dir, f), f).toBe(read(src, f));
+      expect(read(path.join(dir, 'repo'), f), f).toBe(read(src, f));
     }
   });
 });

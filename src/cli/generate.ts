@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import pc from 'picocolors';
 import { ANSWERS_PATH, readAnswers } from '../answers/file.js';
 import { resolveAnswers } from '../answers/resolve.js';
-import { UsageError } from '../answers/schema.js';
+import { UsageError, fieldSpec } from '../answers/schema.js';
 import { detect } from '../detect/index.js';
 import { applyPlan, unresolvedConflicts } from '../write/apply.js';
 import { readManifest } from '../write/manifest.js';
@@ -70,8 +70,11 @@ export async function runGenerate(args: GenerateArgs, version: string): Promise<
   return 0;
 }
 
-/** The answers that do not depend on the language (kept when `--set language=` changes it). */
+/**
+ * The answers that do not depend on the language, kept when `--set language=` changes it:
+ * fields the schema does not scope to a language, less `language` itself and `port` (whose
+ * default is the language's).
+ */
 function pick(a: Record<string, unknown>): Record<string, unknown> {
-  const keep = ['database', 'runtime', 'uid', 'gid', 'name', 'image', 'healthPath', 'alpineVersion'];
-  return Object.fromEntries(Object.entries(a).filter(([k]) => keep.includes(k)));
+  return Object.fromEntries(Object.entries(a).filter(([k]) => k !== 'language' && k !== 'port' && fieldSpec(k) !== undefined && !fieldSpec(k)!.language));
 }

@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'proof/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

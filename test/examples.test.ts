@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { copyExampleSources } from '../e2e/run.js';
+import { copyExampleSources } from './helpers/examples.js';
 import { EXAMPLES, cleanup, read, runCli, tempRepo } from './helpers/cli.js';
 
 const dirs: string[] = [];

@@ -3,7 +3,7 @@
  * generates, from vitest.
  *
  * Binaries are looked up in `<repo>/.tools/bin` (filled by
- * `scripts/checkers/install.sh`), then on `PATH`. A test that needs one should
+ * `proof/checkers/install.sh`), then on `PATH`. A test that needs one should
  * skip when it is absent, e.g.
  *
  * ```ts
@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 /** Absolute path of the repository root (this file lives in `<repo>/test/helpers`). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where `scripts/checkers/install.sh` puts binaries by default. */
+/** Where `proof/checkers/install.sh` puts binaries by default. */
 export const TOOLS_BIN = join(REPO_ROOT, '.tools', 'bin');
 
 /** Names of the checkers install.sh knows about. Other names work too (e.g. `kubectl`). */
@@ -46,7 +46,7 @@ export type CheckerName = 'dockerfile-lint' | 'kube-score' | 'kube-linter' | (st
 export class CheckerNotFoundError extends Error {
   constructor(readonly checker: string) {
     super(
-      `${checker} not found in ${TOOLS_BIN} or on PATH; run scripts/checkers/install.sh`,
+      `${checker} not found in ${TOOLS_BIN} or on PATH; run proof/checkers/install.sh`,
     );
     this.name = 'CheckerNotFoundError';
   }
@@ -202,7 +202,7 @@ function parseJson(checker: string, args: readonly string[], r: RunResult): unkn
 }
 
 // ---------------------------------------------------------------------------
-// Dockerfile: BuildKit's checks (tools/dockerfile-lint)
+// Dockerfile: BuildKit's checks (proof/dockerfile-lint)
 // ---------------------------------------------------------------------------
 
 /** One BuildKit check warning, as `docker build --check` would report it. */

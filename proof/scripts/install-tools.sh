@@ -13,7 +13,7 @@
 #   debootstrap  makes the Debian 13 (trixie) rootfs for builder bases
 #   unzip        unpacks Go toolchain zips from the Go module proxy
 #   ca-certificates curl  fetch toolchains (curl is only used for the smoke test)
-#   postgresql   the real PostgreSQL server e2e/run.ts starts on loopback for the Postgres cells
+#   postgresql   the real PostgreSQL server proof/e2e/run.ts starts on loopback for the Postgres cells
 #
 # Deliberately NOT installed: fuse-overlayfs / slirp4netns / uidmap-based rootless
 # setup (we run as root with the vfs driver and --network host), netavark /

@@ -2,14 +2,14 @@
 # Installs the external checkers dockforge's tests use as witnesses, from source
 # through the Go module proxy (no release binaries are downloaded):
 #
-#   dockerfile-lint  built from tools/dockerfile-lint (BuildKit's Dockerfile checks;
-#                    BuildKit version pinned in tools/dockerfile-lint/go.mod)
+#   dockerfile-lint  built from proof/dockerfile-lint (BuildKit's Dockerfile checks;
+#                    BuildKit version pinned in proof/dockerfile-lint/go.mod)
 #   kube-score       go install github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION
 #   kube-linter      go install golang.stackrox.io/kube-linter/cmd/kube-linter@$KUBE_LINTER_VERSION
 #                    (optional: best effort unless --strict, because the module
 #                    proxy used here refuses the golang.stackrox.io host)
 #
-# Usage: scripts/checkers/install.sh [BIN_DIR] [--strict] [--no-kube-linter]
+# Usage: proof/checkers/install.sh [BIN_DIR] [--strict] [--no-kube-linter]
 #   BIN_DIR           default: $DOCKFORGE_TOOLS_BIN or <repo>/.tools/bin
 #   --strict          fail if any checker, kube-linter included, cannot be installed
 #   --no-kube-linter  do not try kube-linter at all
@@ -80,14 +80,16 @@ go_install() {
 }
 
 # --- dockerfile-lint (local module) -----------------------------------------
-SRC="$REPO_ROOT/tools/dockerfile-lint"
+SRC="$REPO_ROOT/proof/dockerfile-lint"
 stamp_of_sources() {
-  (cd "$SRC" && cat go.mod go.sum $(ls *.go | grep -v '_test\.go$' | sort) && go env GOVERSION) | sha256sum | cut -d' ' -f1
+  (cd "$SRC" && cat go.mod go.sum $(ls *.go | grep -v '_test\.go$' | sort) && go env GOVERSION) |
+    sha256sum | cut -d' ' -f1
 }
 install_dockerfile_lint() {
   local stamp_file="$BIN_DIR/.dockerfile-lint.stamp" want have="" buildkit
   want=$(stamp_of_sources)
-  buildkit=$(awk '$1 == "github.com/moby/buildkit" { print $2 } $2 == "github.com/moby/buildkit" { print $3 }' "$SRC/go.mod" | head -1)
+  buildkit=$(awk '$1 == "github.com/moby/buildkit" { print $2 } $2 == "github.com/moby/buildkit" { print $3 }' \
+    "$SRC/go.mod" | head -1)
   [ -f "$stamp_file" ] && have=$(cat "$stamp_file")
   if [ -x "$BIN_DIR/dockerfile-lint" ] && [ "$have" = "$want" ]; then
     log "dockerfile-lint (buildkit $buildkit) already present, skipped"

@@ -1,10 +1,9 @@
 /**
- * Unit tests of the pure parts of e2e/bases.ts (no buildah, no network):
- * Dockerfile reference extraction, reference normalisation, recipe classification,
- * version matching.
+ * Unit tests of proof/bases/parse.ts (no buildah, no network): Dockerfile reference
+ * extraction, reference normalisation, version matching.
  */
 import { describe, expect, it } from 'vitest';
-import { classify, compareVersions, expandVars, extractImageRefs, maxMatching, normalizeRef, parseArgs } from './bases.js';
+import { compareVersions, expandVars, extractImageRefs, maxMatching, normalizeRef } from './parse.js';
 
 const DOCKERFILE = `# syntax=docker/dockerfile:1.7
 ARG GO_VERSION=1.25
@@ -52,32 +51,12 @@ describe('expandVars', () => {
   });
 });
 
-describe('normalizeRef / classify', () => {
+describe('normalizeRef', () => {
   it('normalises like docker', () => {
     expect(normalizeRef('golang:1.25-trixie').full).toBe('docker.io/library/golang:1.25-trixie');
     expect(normalizeRef('user/app').full).toBe('docker.io/user/app:latest');
     expect(normalizeRef('localhost:5000/app:1').full).toBe('localhost:5000/app:1');
     expect(normalizeRef('node@sha256:abc').digest).toBe('sha256:abc');
-  });
-
-  it('maps the supported images to recipes', () => {
-    expect(classify(normalizeRef('gcr.io/distroless/nodejs22-debian13:nonroot'))).toEqual({
-      recipe: { kind: 'distroless', flavor: 'nodejs', nodeMajor: 22, nonroot: true },
-    });
-    expect(classify(normalizeRef('gcr.io/distroless/static-debian13'))).toEqual({
-      recipe: { kind: 'distroless', flavor: 'static', nodeMajor: undefined, nonroot: false },
-    });
-    expect(classify(normalizeRef('golang:1.25-trixie'))).toEqual({ recipe: { kind: 'golang', goSpec: '1.25' } });
-    expect(classify(normalizeRef('node:22-trixie-slim'))).toEqual({ recipe: { kind: 'node', nodeSpec: '22', slim: true } });
-    expect(classify(normalizeRef('debian:trixie-slim'))).toEqual({ recipe: { kind: 'debian', slim: true } });
-  });
-
-  it('skips Alpine with the exact reason, and explains other skips', () => {
-    for (const r of ['alpine:3.20', 'golang:1.25-alpine3.21', 'node:22-alpine']) {
-      expect(classify(normalizeRef(r))).toEqual({ skip: 'not built: no Alpine package source reachable', alpine: true });
-    }
-    expect('skip' in classify(normalizeRef('postgres:16'))).toBe(true);
-    expect(classify(normalizeRef('node:22'))).toHaveProperty('skip', expect.stringContaining('node:22-trixie'));
   });
 });
 
@@ -87,14 +66,5 @@ describe('versions', () => {
     expect(maxMatching(['1.25.9', '1.25.10', '1.26.0', '1.25.11-rc1'], '1.25')).toBe('1.25.10');
     expect(maxMatching(['22.1.0', '22.12.0', '220.0.0'], '22')).toBe('22.12.0');
     expect(maxMatching(['1.2.3'], '2')).toBeUndefined();
-  });
-});
-
-describe('parseArgs', () => {
-  it('requires a Dockerfile or --image and reads the cache dir from the environment', () => {
-    expect(() => parseArgs([], {})).toThrow(/at least one/);
-    const o = parseArgs(['--image', 'debian:trixie-slim', '--build-arg', 'A=b'], { DOCKFORGE_E2E_CACHE: '/tmp/c' });
-    expect(o.cacheDir).toBe('/tmp/c');
-    expect(o.buildArgs).toEqual({ A: 'b' });
   });
 });

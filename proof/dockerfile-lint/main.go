@@ -65,7 +65,9 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // offlineResolver satisfies llb.ImageMetaResolver without network access.
 type offlineResolver struct{ env []string }
 
-func (r offlineResolver) ResolveImageConfig(_ context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+func (r offlineResolver) ResolveImageConfig(
+	_ context.Context, ref string, opt sourceresolver.Opt,
+) (string, digest.Digest, []byte, error) {
 	p := ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 	if opt.ImageOpt != nil && opt.ImageOpt.Platform != nil {
 		p = *opt.ImageOpt.Platform

@@ -2,8 +2,8 @@
 # smoke.sh — proof that the stand-in base images work end to end, without a
 # Docker engine or a registry:
 #
-#   1. scripts/e2e/install-tools.sh             (idempotent apt-get install)
-#   2. npx tsx e2e/bases.ts <the two Dockerfiles>  (build / import stand-in bases)
+#   1. proof/scripts/install-tools.sh                  (idempotent apt-get install)
+#   2. npx tsx proof/bases/cli.ts <the two Dockerfiles>  (build / import stand-in bases)
 #   3. buildah bud (vfs, chroot isolation, --pull=never) of
 #        a Go hello-world  : golang:1.25-trixie  -> gcr.io/distroless/static-debian13:nonroot
 #        a Node one-filer  : node:22-trixie-slim -> gcr.io/distroless/nodejs22-debian13:nonroot
@@ -14,7 +14,7 @@
 # Prints a timing summary at the end and exits non-zero on the first failure.
 #
 # Environment:
-#   DOCKFORGE_E2E_CACHE           cache of bases.ts (default <repo>/.e2e-cache/bases)
+#   DOCKFORGE_E2E_CACHE           cache of proof/bases (default <repo>/.e2e-cache/bases)
 #   DOCKFORGE_E2E_STORAGE_ROOT    containers-storage root (default: buildah/podman default)
 #   DOCKFORGE_E2E_STORAGE_RUNROOT containers-storage runroot
 #   SMOKE_KEEP=1                  keep the work dir and the built images
@@ -25,7 +25,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d /tmp/dockforge-smoke.XXXXXX)
 export STORAGE_DRIVER=vfs
 
-# --- the flags that work here (see the report of bases.ts for the storage root) ---
+# --- the flags that work here (see the report of proof/bases for the storage root) ---
 STORAGE_FLAGS=(--storage-driver vfs)
 [[ -n "${DOCKFORGE_E2E_STORAGE_ROOT:-}" ]] && STORAGE_FLAGS+=(--root "$DOCKFORGE_E2E_STORAGE_ROOT")
 [[ -n "${DOCKFORGE_E2E_STORAGE_RUNROOT:-}" ]] && STORAGE_FLAGS+=(--runroot "$DOCKFORGE_E2E_STORAGE_RUNROOT")
@@ -59,13 +59,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
 
 # ---------------------------------------------------------------------------
 if [[ "${SMOKE_SKIP_INSTALL:-0}" != 1 ]]; then
   step "install tools"
-  t=$(now); "$REPO/scripts/e2e/install-tools.sh"; record "install-tools.sh" "$(took "$t")"
+  t=$(now); "$REPO/proof/scripts/install-tools.sh"; record "install-tools.sh" "$(took "$t")"
 fi
 
 registry=$(npm config get registry 2>/dev/null || true)
@@ -162,10 +164,10 @@ CMD ["server.js"]
 EOF
 
 # ---------------------------------------------------------------------------
-step "stand-in bases (npx tsx e2e/bases.ts)"
+step "stand-in bases (npx tsx proof/bases/cli.ts)"
 t=$(now)
-(cd "$REPO" && npx --no-install tsx e2e/bases.ts "$WORK/go/Dockerfile" "$WORK/node/Dockerfile")
-record "bases.ts (go + node Dockerfiles)" "$(took "$t")"
+(cd "$REPO" && npx --no-install tsx proof/bases/cli.ts "$WORK/go/Dockerfile" "$WORK/node/Dockerfile")
+record "proof/bases (go + node Dockerfiles)" "$(took "$t")"
 
 build() { # name dir
   local name=$1 dir=$2 t
@@ -182,7 +184,8 @@ check_run() { # name port expected-substring
   step "podman run $name (port $port)"
   t=$(now)
   echo "+ ${PODMAN[*]} run -d ${RUN_FLAGS[*]} -e PORT=$port localhost/dockforge-smoke-$name:latest"
-  cid=$("${PODMAN[@]}" run -d --name "dockforge-smoke-$name-$$" "${RUN_FLAGS[@]}" -e "PORT=$port" "localhost/dockforge-smoke-$name:latest")
+  cid=$("${PODMAN[@]}" run -d --name "dockforge-smoke-$name-$$" "${RUN_FLAGS[@]}" -e "PORT=$port" \
+    "localhost/dockforge-smoke-$name:latest")
   CONTAINERS+=("$cid")
   pid=$("${PODMAN[@]}" inspect --format '{{.State.Pid}}' "$cid")
   [[ "$pid" =~ ^[1-9][0-9]*$ ]] || { echo "no pid for $name: '$pid'" >&2; "${PODMAN[@]}" logs "$cid" >&2; exit 1; }

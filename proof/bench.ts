@@ -68,7 +68,12 @@ interface RebuildRow {
  * whose copy of the whole root filesystem at every layer commit would dominate a rebuild.
  */
 const BENCH_STORAGE = [
-  '--storage-driver', 'overlay', '--root', '/var/lib/dockforge-bench/storage', '--runroot', '/run/dockforge-bench',
+  '--storage-driver',
+  'overlay',
+  '--root',
+  '/var/lib/dockforge-bench/storage',
+  '--runroot',
+  '/run/dockforge-bench',
 ];
 /** Where Buildah 1.28 keeps `RUN --mount=type=cache` directories. */
 const CACHE_MOUNTS = '/var/tmp/buildah-cache';
@@ -80,10 +85,18 @@ const CACHE_MOUNTS = '/var/tmp/buildah-cache';
  */
 async function importBases(): Promise<void> {
   const list = await run('buildah', [
-    '--storage-driver', 'vfs', 'images', '--filter', 'label=org.dockforge.stand-in=true',
-    '--format', '{{.Name}}:{{.Tag}}',
+    '--storage-driver',
+    'vfs',
+    'images',
+    '--filter',
+    'label=org.dockforge.stand-in=true',
+    '--format',
+    '{{.Name}}:{{.Tag}}',
   ]);
-  const names = list.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.includes('<none>'));
+  const names = list.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.includes('<none>'));
   if (names.length === 0) throw new Error('no stand-in base images in the vfs storage: run npm run e2e:bases first');
   const images = await run('buildah', [...BENCH_STORAGE, 'images', '--format', '{{.Name}}:{{.Tag}}']);
   const have = images.stdout.split('\n');
@@ -103,7 +116,7 @@ async function rebuild(cell: string, uid: number, work: string): Promise<Rebuild
   const src = path.join(REPO, 'examples', `${language}-${database}`);
   const dir = path.join(work, cell);
   cpSync(src, dir, { recursive: true, filter: (p) => !/(node_modules|\/dist|\/build)(\/|$)/.test(p) });
-  const initArgs = [CLI, 'init', '--yes', '--force', '--runtime', 'distroless', '--uid', String(uid)];
+  const initArgs = [CLI, 'init', '--yes', '--force', '--base', 'distroless', '--uid', String(uid)];
   const init = await run(process.execPath, initArgs, { cwd: dir });
   if (init.code !== 0) throw new Error(init.stderr);
   const npmrc = path.join(work, 'npmrc');
@@ -111,9 +124,22 @@ async function rebuild(cell: string, uid: number, work: string): Promise<Rebuild
   const bud = (extra: string[]): Promise<{ s: number; log: string }> => {
     const t0 = Date.now();
     const args = [
-      ...BENCH_STORAGE, 'bud', '--layers', '--isolation', 'chroot', '--pull=never', '--network', 'host',
-      '--volume', '/etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro',
-      '--volume', `${npmrc}:/usr/local/etc/npmrc:ro`, ...extra, '-t', `localhost/dockforge-bench/${cell}:test`, dir,
+      ...BENCH_STORAGE,
+      'bud',
+      '--layers',
+      '--isolation',
+      'chroot',
+      '--pull=never',
+      '--network',
+      'host',
+      '--volume',
+      '/etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro',
+      '--volume',
+      `${npmrc}:/usr/local/etc/npmrc:ro`,
+      ...extra,
+      '-t',
+      `localhost/dockforge-bench/${cell}:test`,
+      dir,
     ];
     return run('buildah', args, { timeout: 1_800_000 }).then((r) => {
       if (r.code !== 0) throw new Error(`build of ${cell} failed: ${r.stderr.slice(-2000)}`);
@@ -226,7 +252,7 @@ async function main(argv: string[]): Promise<void> {
     );
     lines.push(
       '',
-      "The seeds' figures: Go ~10–20 MB on Alpine or distroless/static (\"~15MB\", \"~20MB\", \"~10MB\"), " +
+      'The seeds\' figures: Go ~10–20 MB on Alpine or distroless/static ("~15MB", "~20MB", "~10MB"), ' +
         '"87% smaller" than a single-stage Ubuntu build (~120 MB → ~15 MB); a Node backend at 46.7 MB ' +
         'multi-stage and 32.9 MB distroless.',
     );

@@ -17,9 +17,13 @@ for (const entry of readdirSync(src)) {
   if (generated.test(entry) || entry === 'node_modules') continue;
   cpSync(path.join(src, entry), path.join(dir, entry), { recursive: true });
 }
-const r = spawnSync(process.execPath, [path.join(repo, 'dist/cli/main.js'), 'init', '--yes', '--dir', dir], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, [path.join(repo, 'dist/cli/main.js'), 'init', '--yes', '--dir', dir], {
+  stdio: 'inherit',
+});
 if (r.status !== 0) process.exit(r.status ?? 1);
 const list = (d, rel = '') =>
-  readdirSync(path.join(d, rel)).flatMap((n) => (statSync(path.join(d, rel, n)).isDirectory() ? list(d, path.join(rel, n)) : [path.join(rel, n)]));
+  readdirSync(path.join(d, rel)).flatMap((n) =>
+    statSync(path.join(d, rel, n)).isDirectory() ? list(d, path.join(rel, n)) : [path.join(rel, n)],
+  );
 console.log(`\nFiles in ${dir}:`);
 for (const f of list(dir).sort()) console.log(`  ${f}`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate the committed dockforge output of every example (after a template change), the
-# way test/examples.test.ts reproduces it: `init --yes`, only the runtime base given.
+# way test/examples.test.ts reproduces it: `init --yes`, only the runtime base (--base) given.
 # The Postgres examples show the Alpine runtime, the others distroless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,6 @@ npm run build --silent
 for dir in examples/*/; do
   name=$(basename "$dir")
   case "$name" in *-postgres) runtime=alpine ;; *) runtime=distroless ;; esac
-  node dist/cli/main.js init --yes --runtime "$runtime" --dir "$dir" > /dev/null
+  node dist/cli/main.js init --yes --base "$runtime" --dir "$dir" > /dev/null
   echo "regenerated examples/$name ($runtime)"
 done

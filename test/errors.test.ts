@@ -20,20 +20,41 @@ const BAD: [string, string[], RegExp][] = [
   ['negative uid', ['--uid', '-5'], /^dockforge: invalid uid "-5": expected an integer from 1 to 2147483647/],
   ['non-integer uid', ['--uid', '10.5'], /^dockforge: invalid uid "10\.5": expected an integer/],
   ['uid text', ['--uid', 'abc'], /^dockforge: invalid uid "abc"/],
-  ['uid too large', ['--uid', '2147483648'], /^dockforge: invalid uid "2147483648": expected an integer from 1 to 2147483647/],
+  [
+    'uid too large',
+    ['--uid', '2147483648'],
+    /^dockforge: invalid uid "2147483648": expected an integer from 1 to 2147483647/,
+  ],
   ['gid 0', ['--gid', '0'], /^dockforge: invalid gid "0"/],
   ['port 0', ['--port', '0'], /^dockforge: invalid port "0": expected an integer from 1 to 65535\n$/],
   ['port 65536', ['--port', '65536'], /^dockforge: invalid port "65536": expected an integer from 1 to 65535\n$/],
   ['unknown language', ['--language', 'rust'], /^dockforge: invalid language "rust": expected go, node, c\n$/],
-  ['unknown database', ['--database', 'mysql'], /^dockforge: invalid database "mysql": expected sqlite, postgres, none\n$/],
-  ['unknown runtime', ['--runtime', 'ubuntu'], /^dockforge: invalid runtime "ubuntu": expected alpine, distroless\n$/],
+  [
+    'unknown database',
+    ['--database', 'mysql'],
+    /^dockforge: invalid database "mysql": expected sqlite, postgres, none\n$/,
+  ],
+  ['unknown runtime base', ['--base', 'ubuntu'], /^dockforge: invalid base "ubuntu": expected alpine, distroless\n$/],
+  [
+    'unknown runtime base (old flag name)',
+    ['--runtime', 'ubuntu'],
+    /^dockforge: invalid base "ubuntu": expected alpine, distroless\n$/,
+  ],
   ['name not DNS-1123 (uppercase)', ['--name', 'MyApp'], /^dockforge: invalid name "MyApp": expected a DNS-1123 label/],
   ['name not DNS-1123 (leading dash)', ['--name=-app'], /^dockforge: invalid name "-app": expected a DNS-1123 label/],
   ['name too long', ['--name', 'a'.repeat(64)], /^dockforge: invalid name "a{64}": expected a DNS-1123 label/],
   ['unknown flag', ['--colour', 'red'], /^dockforge: Unknown arguments?: colour/],
   ['bad --set', ['--set', 'nodeVersion=18'], /^dockforge: invalid nodeVersion "18": expected 20, 22, 24\n$/],
-  ['unknown --set key', ['--set', 'color=red'], /^dockforge: invalid --set "color=red": unknown answer "color"\n$/],
-  ['missing dir', ['--dir', 'does/not/exist'], /^dockforge: invalid dir "does\/not\/exist": expected an existing directory\n$/],
+  [
+    'unknown --set key',
+    ['--set', 'color=red'],
+    /^dockforge: invalid --set "color=red": unknown answer "color" \(expected one of language, database, base, .*\)\n$/,
+  ],
+  [
+    'missing dir',
+    ['--dir', 'does/not/exist'],
+    /^dockforge: invalid dir "does\/not\/exist": expected an existing directory\n$/,
+  ],
 ];
 
 describe('bad input', () => {
@@ -53,13 +74,35 @@ describe('bad input', () => {
     const before = treeHash(dir);
     const res = runCli(['init'], dir);
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/^dockforge: missing answers for language, database, runtime, uid, port, name and no terminal to ask: pass --language go\|node\|c .* or --yes/);
+    expect(res.stderr).toMatch(
+      new RegExp(
+        '^dockforge: missing answers for language, database, base, uid, port, name and no terminal to ask: ' +
+          'pass --language go\\|node\\|c .* or --yes',
+      ),
+    );
     expect(treeHash(dir)).toBe(before);
   });
 
   it('no TTY, every asked answer given as a flag → works without --yes', () => {
     const dir = fresh();
-    const res = runCli(['init', '--language', 'go', '--database', 'none', '--runtime', 'alpine', '--uid', '2000', '--port', '8000', '--name', 'svc'], dir);
+    const res = runCli(
+      [
+        'init',
+        '--language',
+        'go',
+        '--database',
+        'none',
+        '--runtime',
+        'alpine',
+        '--uid',
+        '2000',
+        '--port',
+        '8000',
+        '--name',
+        'svc',
+      ],
+      dir,
+    );
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(listFiles(dir)).toContain('Dockerfile');
@@ -81,7 +124,10 @@ describe('bad input', () => {
     const before = treeHash(dir);
     const res = runCli(['init', '--yes'], dir);
     expect(res.code).toBe(2);
-    expect(res.stderr).toBe('dockforge: refusing to overwrite files dockforge did not write: Dockerfile, compose.yaml (move them away or pass --force)\n');
+    expect(res.stderr).toBe(
+      'dockforge: refusing to overwrite files dockforge did not write: Dockerfile, compose.yaml ' +
+        '(move them away or pass --force)\n',
+    );
     expect(treeHash(dir)).toBe(before);
     const forced = runCli(['init', '--yes', '--force'], dir);
     expect(forced.code).toBe(0);
@@ -104,6 +150,18 @@ describe('bad input', () => {
     expect(v.stdout).toBe('0.1.0\n');
     const h = runCli(['init', '--help'], dir);
     expect(h.code).toBe(0);
-    for (const f of ['--language', '--database', '--runtime', '--uid', '--gid', '--port', '--name', '--yes', '--force', '--dir']) expect(h.stdout).toContain(f);
+    for (const f of [
+      '--language',
+      '--database',
+      '--runtime',
+      '--uid',
+      '--gid',
+      '--port',
+      '--name',
+      '--yes',
+      '--force',
+      '--dir',
+    ])
+      expect(h.stdout).toContain(f);
   });
 });

@@ -1,34 +1,47 @@
 /**
  * The examples carry the files dockforge generated for them, committed. Regenerating them
- * from the example's sources (`init --yes`, only the runtime base given as a flag, everything
- * else detected) must reproduce every committed file byte for byte.
+ * from the example's sources (the `init --yes` pipeline in-process, only the runtime base given,
+ * everything else detected) must reproduce every committed file byte for byte.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { copyExampleSources } from './helpers/examples.js';
-import { EXAMPLES, cleanup, read, runCli, tempRepo } from './helpers/cli.js';
+import { EXAMPLES, cleanup, read, tempRepo } from './helpers/cli.js';
+import { runPipeline } from '../src/pipeline.js';
+import { allLanguages, servicesOfKind } from '../src/registry.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
 
-const examples = readdirSync(EXAMPLES).filter((e) => existsSync(path.join(EXAMPLES, e, '.dockforge/manifest.json'))).sort();
+const examples = readdirSync(EXAMPLES)
+  .filter((e) => existsSync(path.join(EXAMPLES, e, '.dockforge/manifest.json')))
+  .sort();
 
-it('every example carries its generated files', () => {
-  expect(examples).toEqual(['c-none', 'c-postgres', 'c-sqlite', 'go-none', 'go-postgres', 'go-sqlite', 'node-none', 'node-postgres', 'node-sqlite']);
+it('every registered language × database choice has an example carrying its generated files', () => {
+  const databases = [...servicesOfKind('database').map((s) => s.id), 'none'];
+  const expected = allLanguages().flatMap((l) => databases.map((d) => `${l.id}-${d}`));
+  expect(examples).toEqual(expected.sort());
 });
 
 describe.each(examples)('examples/%s', (example) => {
-  it('regenerates byte for byte', () => {
+  it('regenerates byte for byte (the init pipeline, in-process)', async () => {
     const src = path.join(EXAMPLES, example);
     const answers = parseYaml(read(src, '.dockforge/answers.yaml'));
     const dir = tempRepo();
     dirs.push(dir);
     const generated = copyExampleSources(src, path.join(dir, 'repo'));
-    const r = runCli(['init', '--yes', '--runtime', answers.runtime], path.join(dir, 'repo'));
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    const root = path.join(dir, 'repo');
+    const r = await runPipeline({
+      command: 'init',
+      root,
+      version: '0.1.0',
+      given: { base: answers.base },
+      mode: 'yes',
+      write: true,
+    });
+    expect(r.plan?.conflicts).toEqual([]);
     for (const f of [...generated, '.dockforge/answers.yaml', '.dockforge/manifest.json', '.gitignore']) {
       expect(read(path.join(dir, 'repo'), f), f).toBe(read(src, f));
     }

@@ -1,6 +1,6 @@
 /**
  * The field's own checkers as witnesses, on every cell: BuildKit's Dockerfile checks (the
- * rules `docker build --check` runs, via tools/dockerfile-lint) and kube-score on the
+ * rules `docker build --check` runs, via proof/dockerfile-lint) and kube-score on the
  * Kubernetes manifests. Installed by `npm run checkers:install`; a test is skipped when its
  * checker is absent, unless DOCKFORGE_REQUIRE_CHECKERS names it (CI sets it).
  * kube-linter cannot be installed here (its module host is refused by the Go module proxy).
@@ -8,30 +8,30 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXAMPLES, cleanup, runCli, tempRepo } from './helpers/cli.js';
+import { cleanup } from './helpers/cli.js';
 import { hasChecker, kubeScore, lintDockerfile, summarize } from './helpers/checkers.js';
+import { registryCells, renderFiles, writeTemp } from './helpers/render.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
 
-const cells = (['go', 'node', 'c'] as const).flatMap((language) =>
-  (['sqlite', 'postgres', 'none'] as const).flatMap((database) => (['alpine', 'distroless'] as const).map((runtime) => ({ language, database, runtime }))),
-);
-
-describe.each(cells)('$language × $database × $runtime', ({ language, database, runtime }) => {
-  const dir = tempRepo(path.join(EXAMPLES, `${language}-${database}`));
+/** The cells' rendered files on disk, written on first use. */
+async function cellDir(answers: Record<string, unknown>): Promise<string> {
+  const dir = writeTemp(await renderFiles(answers));
   dirs.push(dir);
-  const init = runCli(['init', '--yes', '--force', '--runtime', runtime, '--uid', '12345'], dir);
+  return dir;
+}
 
+describe.each(registryCells())('$id', ({ answers }) => {
   it.skipIf(!hasChecker('dockerfile-lint'))('BuildKit Dockerfile checks: no warning', async () => {
-    expect(init.code).toBe(0);
+    const dir = await cellDir(answers);
     for (const target of ['runtime', 'dev']) {
       expect(await lintDockerfile(path.join(dir, 'Dockerfile'), { target })).toEqual([]);
     }
   });
 
   it.skipIf(!hasChecker('kube-score'))('kube-score: no warning or critical finding', async () => {
-    expect(init.code).toBe(0);
+    const dir = await cellDir(answers);
     const files = readdirSync(path.join(dir, 'k8s'))
       .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
       .map((f) => path.join(dir, 'k8s', f));

@@ -14,7 +14,11 @@ afterAll(() => dirs.forEach(cleanup));
 it('npm pack → npx ./dockforge-<version>.tgz init --yes works in another directory', () => {
   const out = tempRepo();
   dirs.push(out);
-  execFileSync('npm', ['pack', '--pack-destination', out, '--silent'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  execFileSync('npm', ['pack', '--pack-destination', out, '--silent'], {
+    cwd: REPO,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const tgz = readdirSync(out).find((f) => /^dockforge-\d+\.\d+\.\d+\.tgz$/.test(f));
   expect(tgz).toBeDefined();
   const listing = execFileSync('tar', ['-tzf', path.join(out, tgz!)], { encoding: 'utf8' });
@@ -25,8 +29,14 @@ it('npm pack → npx ./dockforge-<version>.tgz init --yes works in another direc
   const work = tempRepo(path.join(FIXTURES, 'c-make'));
   dirs.push(work);
   copyFileSync(path.join(out, tgz!), path.join(work, tgz!));
-  const r = spawnSync('npx', ['--yes', `./${tgz}`, 'init', '--yes'], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 180_000 });
+  const r = spawnSync('npx', ['--yes', `./${tgz}`, 'init', '--yes'], {
+    cwd: work,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 180_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/created\s+Dockerfile/);
-  for (const f of ['Dockerfile', 'compose.yaml', 'k8s/kustomization.yaml', '.dockforge/answers.yaml']) expect(existsSync(path.join(work, f)), f).toBe(true);
+  for (const f of ['Dockerfile', 'compose.yaml', 'k8s/kustomization.yaml', '.dockforge/answers.yaml'])
+    expect(existsSync(path.join(work, f)), f).toBe(true);
 }, 240_000);

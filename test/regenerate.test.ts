@@ -29,7 +29,7 @@ function edit(dir: string, rel: string, from: string | RegExp, to: string): void
 }
 
 describe('generate', () => {
-  it('1: sqlite → postgres keeps a Dockerfile line and a changed Deployment value, adds Postgres, removes pvc.yaml', () => {
+  it('1: sqlite → postgres keeps a Dockerfile line and a Deployment value, adds Postgres, removes pvc.yaml', () => {
     const dir = initialised();
     writeFileSync(path.join(dir, 'Dockerfile'), `${read(dir, 'Dockerfile')}LABEL com.example.team="payments"\n`);
     edit(dir, 'k8s/deployment.yaml', 'memory: 256Mi', 'memory: 384Mi');
@@ -60,7 +60,12 @@ describe('generate', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/conflict\s+k8s\/deployment\.yaml/);
     const text = read(dir, 'k8s/deployment.yaml');
-    expect(text).toMatch(/^<<<<<<< yours\n[\s\S]*replicas: 3\n[\s\S]*^\|\|\|\|\|\|\| last generated\n[\s\S]*replicas: 1\n[\s\S]*^=======\n[\s\S]*replicas: 2\n[\s\S]*^>>>>>>> template$/m);
+    const hunk = [
+      /^<<<<<<< yours\n[\s\S]*replicas: 3\n/,
+      /[\s\S]*^\|\|\|\|\|\|\| last generated\n[\s\S]*replicas: 1\n/,
+      /[\s\S]*^=======\n[\s\S]*replicas: 2\n[\s\S]*^>>>>>>> template$/,
+    ];
+    expect(text).toMatch(new RegExp(hunk.map((r) => r.source).join(''), 'm'));
     const before = treeHash(dir);
     const again = runCli(['generate'], dir);
     expect(again.code).toBe(1);
@@ -68,7 +73,10 @@ describe('generate', () => {
     expect(treeHash(dir)).toBe(before);
     expect(runCli(['status'], dir).stdout).toMatch(/conflicted\s+k8s\/deployment\.yaml/);
     // resolving (keeping the user's value) unblocks, and the resolution is kept
-    const resolved = text.replace(/<<<<<<< yours\n([\s\S]*?)\|\|\|\|\|\|\| last generated\n[\s\S]*?>>>>>>> template\n/, '$1');
+    const resolved = text.replace(
+      /<<<<<<< yours\n([\s\S]*?)\|\|\|\|\|\|\| last generated\n[\s\S]*?>>>>>>> template\n/,
+      '$1',
+    );
     writeFileSync(path.join(dir, 'k8s/deployment.yaml'), resolved);
     const after = runCli(['generate'], dir);
     expect(after.code).toBe(0);
@@ -84,8 +92,8 @@ describe('generate', () => {
     expect(r.code).toBe(1);
     expect(read(dir, 'k8s/deployment.yaml')).toBe(mine);
     const rej = read(dir, 'k8s/deployment.yaml.rej');
-    expect(rej).toMatch(/^-  replicas: 1$/m);
-    expect(rej).toMatch(/^\+  replicas: 2$/m);
+    expect(rej).toMatch(/^- {2}replicas: 1$/m);
+    expect(rej).toMatch(/^\+ {2}replicas: 2$/m);
     expect(runCli(['generate'], dir).code).toBe(1);
   });
 
@@ -155,7 +163,10 @@ describe('generate', () => {
 
   it('7: status exits 0 when clean, 1 when drifted, missing or conflicted', () => {
     const dir = initialised();
-    expect(runCli(['status'], dir)).toMatchObject({ code: 0, stdout: 'up to date: every file equals what the answers generate\n' });
+    expect(runCli(['status'], dir)).toMatchObject({
+      code: 0,
+      stdout: 'up to date: every file equals what the answers generate\n',
+    });
     edit(dir, 'compose.yaml', 'interval: 10s', 'interval: 30s');
     const drift = runCli(['status'], dir);
     expect(drift.code).toBe(1);
@@ -163,7 +174,10 @@ describe('generate', () => {
     unlinkSync(path.join(dir, 'k8s/service.yaml'));
     expect(runCli(['status'], dir).stdout).toMatch(/missing\s+k8s\/service\.yaml/);
     edit(dir, 'k8s/deployment.yaml', 'replicas: 1', 'replicas: 3');
-    writeFileSync(path.join(dir, '.dockforge/answers.yaml'), read(dir, '.dockforge/answers.yaml').replace('database: sqlite', 'database: postgres'));
+    writeFileSync(
+      path.join(dir, '.dockforge/answers.yaml'),
+      read(dir, '.dockforge/answers.yaml').replace('database: sqlite', 'database: postgres'),
+    );
     expect(runCli(['status'], dir).stdout).toMatch(/drifted\s+k8s\/deployment\.yaml/);
     runCli(['generate'], dir);
     const conflicted = runCli(['status'], dir);
@@ -174,8 +188,11 @@ describe('generate', () => {
   it('8: a run killed after its first rename is completed by the next run, to the same tree', () => {
     const a = initialised();
     const b = initialised();
-    for (const dir of [a, b]) writeFileSync(path.join(dir, 'Dockerfile'), `${read(dir, 'Dockerfile')}LABEL com.example.team="payments"\n`);
-    const crashed = runCli(['generate', '--set', 'database=postgres', '--set', 'runtime=distroless'], a, { DOCKFORGE_FAIL_AFTER_RENAMES: '1' });
+    for (const dir of [a, b])
+      writeFileSync(path.join(dir, 'Dockerfile'), `${read(dir, 'Dockerfile')}LABEL com.example.team="payments"\n`);
+    const crashed = runCli(['generate', '--set', 'database=postgres', '--set', 'runtime=distroless'], a, {
+      DOCKFORGE_FAIL_AFTER_RENAMES: '1',
+    });
     expect(crashed.code).toBe(1);
     expect(crashed.stderr).toMatch(/injected failure after 1 rename/);
     expect(parseYaml(read(a, '.dockforge/answers.yaml')).database).toBe('sqlite'); // the record is written last
@@ -188,7 +205,8 @@ describe('generate', () => {
     for (const f of secretsless(a)) expect(read(a, f), f).toBe(read(b, f));
   });
 
-  it('secret files are never regenerated (a missing one, as in a fresh clone, is made with a warning); --force drops edits and says which', () => {
+  // a missing secret file (as in a fresh clone) is made, with a warning
+  it('secret files are never regenerated; --force drops edits and says which', () => {
     const dir = initialised(['--database', 'postgres']);
     const secret = read(dir, '.dockforge/secrets/postgres.env');
     const k8sSecret = read(dir, 'k8s/secrets/postgres.env');
@@ -199,7 +217,12 @@ describe('generate', () => {
     expect(r.stdout).toMatch(/--force dropped edits in: k8s\/deployment\.yaml/);
     expect(read(dir, 'k8s/deployment.yaml')).toContain('replicas: 2');
     expect(read(dir, '.dockforge/secrets/postgres.env')).toBe(secret);
-    expect(r.stdout).toMatch(/secret\s+k8s\/secrets\/postgres\.env\s+\(was missing: a new random value; restore the old file if a database already uses it\)/);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        'secret\\s+k8s/secrets/postgres\\.env\\s+' +
+          '\\(was missing: a new random value; restore the old file if a database already uses it\\)',
+      ),
+    );
     expect(read(dir, 'k8s/secrets/postgres.env')).not.toBe(k8sSecret);
     expect(read(dir, 'k8s/secrets/postgres.env')).toMatch(/^password=[A-Za-z0-9_-]{32}\n$/);
   });
@@ -226,10 +249,49 @@ describe('generate', () => {
     const r = runCli(['generate', '--set', 'language=node', '--set', 'port=3000'], dir);
     expect(r.code, r.stderr).toBe(0);
     const answers = parseYaml(read(dir, '.dockforge/answers.yaml'));
-    expect(answers).toMatchObject({ language: 'node', nodeStart: 'index.js', packageManager: 'npm', nodeBuild: false, port: 3000, name: 'go-none' });
+    expect(answers).toMatchObject({
+      language: 'node',
+      nodeStart: 'index.js',
+      packageManager: 'npm',
+      nodeBuild: false,
+      port: 3000,
+      name: 'go-none',
+    });
     expect(answers.goVersion).toBeUndefined();
-    expect(read(dir, 'Dockerfile')).toMatch(/^FROM gcr\.io\/distroless\/nodejs\$\{NODE_VERSION\}-debian13:nonroot AS runtime$/m);
+    expect(read(dir, 'Dockerfile')).toMatch(
+      /^FROM gcr\.io\/distroless\/nodejs\$\{NODE_VERSION\}-debian13:nonroot AS runtime$/m,
+    );
     expect(existsSync(path.join(dir, '.dockforge/healthcheck/healthcheck.go'))).toBe(false);
+  });
+
+  it('init with PostgreSQL: secrets random, mode 600, git-ignored, docker-ignored, never in the record', () => {
+    const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
+    dirs.push(dir);
+    const r = runCli(['init', '--yes', '--database', 'postgres'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const env = read(dir, '.dockforge/secrets/postgres.env');
+    expect(env).toMatch(/^POSTGRES_PASSWORD=[A-Za-z0-9_-]{32}\nPGPASSWORD=[A-Za-z0-9_-]{32}\n$/);
+    expect(read(dir, 'k8s/secrets/postgres.env')).toMatch(/^password=[A-Za-z0-9_-]{32}\n$/);
+    expect(statSync(path.join(dir, '.dockforge/secrets/postgres.env')).mode & 0o777).toBe(0o600);
+    const gitignore = read(dir, '.gitignore');
+    expect(gitignore).toContain('/.dockforge/secrets/');
+    expect(gitignore).toContain('/k8s/secrets/');
+    const dockerignore = read(dir, '.dockerignore');
+    expect(dockerignore).toContain('.dockforge/*');
+    expect(dockerignore).toContain('k8s/');
+    expect(read(dir, '.dockforge/manifest.json')).not.toContain(env.split('\n')[0]!.split('=')[1]!);
+  });
+
+  it('an answers file of an older dockforge (runtime: instead of base:) is read, and rewritten with base:', () => {
+    const dir = initialised();
+    const answers = read(dir, '.dockforge/answers.yaml');
+    writeFileSync(path.join(dir, '.dockforge/answers.yaml'), answers.replace(/^base: alpine$/m, 'runtime: alpine'));
+    const r = runCli(['generate'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const after = read(dir, '.dockforge/answers.yaml');
+    expect(after).toMatch(/^base: alpine$/m);
+    expect(after).not.toMatch(/^runtime:/m);
+    expect(read(dir, 'Dockerfile')).toMatch(/^FROM alpine:\$\{ALPINE_VERSION\} AS runtime$/m);
   });
 
   it('generate without answers, or with a bad --set, exits 2 and writes nothing', () => {
@@ -239,7 +301,10 @@ describe('generate', () => {
     const done = initialised();
     const before = treeHash(done);
     const r = runCli(['gen', '--set', 'database=mysql'], done);
-    expect(r).toMatchObject({ code: 2, stderr: 'dockforge: invalid database "mysql": expected sqlite, postgres, none\n' });
+    expect(r).toMatchObject({
+      code: 2,
+      stderr: 'dockforge: invalid database "mysql": expected sqlite, postgres, none\n',
+    });
     expect(treeHash(done)).toBe(before);
     mkdirSync(path.join(done, 'x'));
     expect(readFileSync(path.join(done, 'Dockerfile'), 'utf8')).toContain('FROM');

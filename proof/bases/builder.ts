@@ -412,7 +412,10 @@ export class Resolved {
 /** buildah invoked with the vfs driver and the configured storage root. */
 export class Buildah {
   readonly globalArgs: string[];
-  constructor(opts: Options, private readonly logDir: string) {
+  constructor(
+    opts: Options,
+    private readonly logDir: string,
+  ) {
     this.globalArgs = ['--storage-driver', 'vfs'];
     if (opts.storageRoot) this.globalArgs.push('--root', opts.storageRoot);
     if (opts.storageRunRoot) this.globalArgs.push('--runroot', opts.storageRunRoot);
@@ -461,8 +464,17 @@ export class Buildah {
   async runIn(ctr: string, script: string, logName: string, volumes: string[] = []): Promise<void> {
     await this.run(
       [
-        'run', '--isolation', 'chroot', '--network', 'host', ...volumes.flatMap((v) => ['--volume', v]), ctr,
-        '--', '/bin/sh', '-c', `set -e; export PATH=${DEFAULT_PATH}; ${script}`,
+        'run',
+        '--isolation',
+        'chroot',
+        '--network',
+        'host',
+        ...volumes.flatMap((v) => ['--volume', v]),
+        ctr,
+        '--',
+        '/bin/sh',
+        '-c',
+        `set -e; export PATH=${DEFAULT_PATH}; ${script}`,
       ],
       logName,
       false,
@@ -598,10 +610,26 @@ export class Builder {
   private aptOpts(): string[] {
     const a = this.dirs.apt;
     return [
-      '-o', `Dir::Etc=${a}/etc`, '-o', `Dir::State=${a}/state`, '-o', `Dir::State::status=${a}/state/status`,
-      '-o', `Dir::Cache=${a}/cache`, '-o', 'APT::Architecture=amd64', '-o', 'APT::Architectures::=amd64',
-      '-o', 'Acquire::Languages=none', '-o', 'Debug::NoLocking=1', '-o', 'APT::Sandbox::User=root',
-      '-o', 'Acquire::Retries=3',
+      '-o',
+      `Dir::Etc=${a}/etc`,
+      '-o',
+      `Dir::State=${a}/state`,
+      '-o',
+      `Dir::State::status=${a}/state/status`,
+      '-o',
+      `Dir::Cache=${a}/cache`,
+      '-o',
+      'APT::Architecture=amd64',
+      '-o',
+      'APT::Architectures::=amd64',
+      '-o',
+      'Acquire::Languages=none',
+      '-o',
+      'Debug::NoLocking=1',
+      '-o',
+      'APT::Sandbox::User=root',
+      '-o',
+      'Acquire::Retries=3',
     ];
   }
 
@@ -630,7 +658,11 @@ export class Builder {
         const t0 = performance.now();
         const a = this.dirs.apt;
         for (const d of [
-          'etc/apt.conf.d', 'etc/preferences.d', 'etc/sources.list.d', 'state/lists/partial', 'cache/archives/partial',
+          'etc/apt.conf.d',
+          'etc/preferences.d',
+          'etc/sources.list.d',
+          'state/lists/partial',
+          'cache/archives/partial',
         ]) {
           await fsp.mkdir(path.join(a, d), { recursive: true });
         }
@@ -983,8 +1015,15 @@ export class Builder {
         await fsp.mkdir(path.join(mnt, 'nodejs'), { recursive: true });
         await runCmd(
           'tar',
-          ['-xzf', tgz.file, '-C', path.join(mnt, 'nodejs'), '--strip-components=1', '--no-same-owner',
-            '--exclude=package/package.json'],
+          [
+            '-xzf',
+            tgz.file,
+            '-C',
+            path.join(mnt, 'nodejs'),
+            '--strip-components=1',
+            '--no-same-owner',
+            '--exclude=package/package.json',
+          ],
           { log: this.log('tar') },
         );
         await fsp.chmod(path.join(mnt, 'nodejs/bin/node'), 0o755);
@@ -1121,7 +1160,12 @@ export class Builder {
       await runCmd(
         'tar',
         [
-          '-xzf', nodeTgz.file, '-C', local, '--strip-components=1', '--no-same-owner',
+          '-xzf',
+          nodeTgz.file,
+          '-C',
+          local,
+          '--strip-components=1',
+          '--no-same-owner',
           '--exclude=package/package.json',
         ],
         { log: this.log('tar') },
@@ -1305,7 +1349,13 @@ export class Builder {
     await fsp.rm(part, { force: true });
     await this.buildah.run(
       [
-        'push', '--quiet', '--compression-format', 'zstd', '--compression-level', '3', name,
+        'push',
+        '--quiet',
+        '--compression-format',
+        'zstd',
+        '--compression-level',
+        '3',
+        name,
         `oci-archive:${part}:${name}`,
       ],
       'save',

@@ -86,7 +86,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     };
     const flag = a.split('=')[0];
     switch (flag) {
-      case '--image': o.images.push(val()); break;
+      case '--image':
+        o.images.push(val());
+        break;
       case '--build-arg': {
         const kv = val();
         const eq = kv.indexOf('=');
@@ -94,15 +96,33 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         o.buildArgs[kv.slice(0, eq)] = kv.slice(eq + 1);
         break;
       }
-      case '--cache-dir': o.cacheDir = path.resolve(val()); break;
-      case '--root': o.storageRoot = path.resolve(val()); break;
-      case '--runroot': o.storageRunRoot = path.resolve(val()); break;
-      case '--refresh': o.refresh = true; break;
-      case '--offline': o.offline = true; break;
-      case '--no-save': o.save = false; break;
-      case '--list': o.listOnly = true; break;
-      case '--json': o.json = true; break;
-      case '--strict': o.strict = true; break;
+      case '--cache-dir':
+        o.cacheDir = path.resolve(val());
+        break;
+      case '--root':
+        o.storageRoot = path.resolve(val());
+        break;
+      case '--runroot':
+        o.storageRunRoot = path.resolve(val());
+        break;
+      case '--refresh':
+        o.refresh = true;
+        break;
+      case '--offline':
+        o.offline = true;
+        break;
+      case '--no-save':
+        o.save = false;
+        break;
+      case '--list':
+        o.listOnly = true;
+        break;
+      case '--json':
+        o.json = true;
+        break;
+      case '--strict':
+        o.strict = true;
+        break;
       case '-h':
       case '--help':
         throw new Error('help');

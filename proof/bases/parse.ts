@@ -65,7 +65,7 @@ export function logicalLines(text: string): { line: number; text: string }[] {
   const out: { line: number; text: string }[] = [];
   let buf = '';
   let start = 0;
-  let heredocEnd: string[] = [];
+  const heredocEnd: string[] = [];
   let directives = true;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';

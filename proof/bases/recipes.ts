@@ -182,8 +182,22 @@ export const MINBASE_APT_CONF: Record<string, string> = {
 
 /** Packages of the shared builder environment (golang and node full images). */
 export const BUILDENV_PACKAGES = [
-  'ca-certificates', 'curl', 'wget', 'gnupg', 'netbase', 'git', 'openssh-client', 'procps',
-  'build-essential', 'pkg-config', 'python3', 'xz-utils', 'bzip2', 'unzip', 'file', 'patch',
+  'ca-certificates',
+  'curl',
+  'wget',
+  'gnupg',
+  'netbase',
+  'git',
+  'openssh-client',
+  'procps',
+  'build-essential',
+  'pkg-config',
+  'python3',
+  'xz-utils',
+  'bzip2',
+  'unzip',
+  'file',
+  'patch',
 ];
 
 /** dpkg path filters in force while the buildenv packages are installed (no docs, manuals, locales). */
@@ -228,8 +242,17 @@ export const DISTROLESS_PACKAGES: Record<'static' | 'base-nossl' | 'base' | 'cc'
   'base-nossl': ['base-files', 'netbase', 'tzdata', 'media-types', 'libc6'],
   base: ['base-files', 'netbase', 'tzdata', 'media-types', 'libc6', 'libssl3t64', 'libzstd1', 'zlib1g'],
   cc: [
-    'base-files', 'netbase', 'tzdata', 'media-types', 'libc6', 'libssl3t64', 'libzstd1', 'zlib1g',
-    'libgcc-s1', 'libstdc++6', 'libgomp1',
+    'base-files',
+    'netbase',
+    'tzdata',
+    'media-types',
+    'libc6',
+    'libssl3t64',
+    'libzstd1',
+    'zlib1g',
+    'libgcc-s1',
+    'libstdc++6',
+    'libgomp1',
   ],
 };
 /** Debs only partly used: CA bundle, C.utf8 locale, openssl.cnf; libatomic1 for node slim. */
@@ -296,10 +319,21 @@ export const DISTROLESS_ETC = {
     `nonroot:x:${NONROOT}:${NONROOT}:nonroot:/home/nonroot:/sbin/nologin\n`,
   group: `root:x:0:\nnobody:x:${NOBODY}:\ntty:x:5:\nstaff:x:50:\nnonroot:x:${NONROOT}:\n`,
   nsswitch: [
-    'passwd:         files', 'group:          files', 'shadow:         files', 'gshadow:        files', '',
-    'hosts:          files dns', 'networks:       files', '',
-    'protocols:      db files', 'services:       db files', 'ethers:         db files', 'rpc:            db files', '',
-    'netgroup:       nis', '',
+    'passwd:         files',
+    'group:          files',
+    'shadow:         files',
+    'gshadow:        files',
+    '',
+    'hosts:          files dns',
+    'networks:       files',
+    '',
+    'protocols:      db files',
+    'services:       db files',
+    'ethers:         db files',
+    'rpc:            db files',
+    '',
+    'netgroup:       nis',
+    '',
   ].join('\n'),
   osRelease:
     'PRETTY_NAME="Distroless"\nNAME="Debian GNU/Linux"\nID="debian"\nVERSION_ID="13"\n' +

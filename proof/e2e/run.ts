@@ -3,7 +3,7 @@
  * their data: `npm run e2e` (= `npx tsx proof/e2e/run.ts`).
  *
  * For every distroless cell (language {go, node, c} × database {sqlite, postgres, none}):
- * copy the example app, run `dockforge init --yes --runtime distroless --uid UID --gid GID`
+ * copy the example app, run `dockforge init --yes --base distroless --uid UID --gid GID`
  * through the built CLI, build the runtime target with Buildah (vfs storage, chroot isolation,
  * `--pull=never` against stand-in base images from proof/bases), run it with Podman + runc
  * hardened like compose.yaml (read-only root, tmpfs /tmp, cap-drop ALL, no-new-privileges),
@@ -27,12 +27,21 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { allLanguages, servicesOfKind } from '../../src/registry.js';
+import { RUNTIME_BASES, type RuntimeBase } from '../../src/vocabulary.js';
 import { copyExampleSources } from '../../test/helpers/examples.js';
 import { HISTORY_MARKER } from '../bases/recipes.js';
 
@@ -43,9 +52,12 @@ const HOST_CA = '/etc/ssl/certs/ca-certificates.crt';
 
 /** One cell of the matrix, built from examples/<language>-<database>. */
 export interface Cell {
-  language: 'go' | 'node' | 'c';
-  database: 'sqlite' | 'postgres' | 'none';
-  runtime: 'alpine' | 'distroless';
+  /** A registered language id. */
+  language: string;
+  /** A `database` choice: a registered database service id, or `none`. */
+  database: string;
+  /** The runtime base. */
+  runtime: RuntimeBase;
 }
 
 /** Result of one cell, as printed and written to the report. */
@@ -222,13 +234,25 @@ class Postgres {
     const as = (args: string[]): Promise<Exec> => run('runuser', ['-u', 'postgres', '--', ...args]);
     // the superuser logs in over the private socket only; app roles use passwords over TCP
     const init = await as([
-      `${this.bin}/initdb`, '-D', `${this.dir}/data`, '--auth-local=trust', '--auth-host=scram-sha-256',
-      '-U', 'postgres',
+      `${this.bin}/initdb`,
+      '-D',
+      `${this.dir}/data`,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '-U',
+      'postgres',
     ]);
     if (init.code !== 0) throw new Error(`initdb failed: ${init.stderr}`);
     const start = await as([
-      `${this.bin}/pg_ctl`, '-D', `${this.dir}/data`, '-l', `${this.dir}/server.log`, '-w',
-      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1`, 'start',
+      `${this.bin}/pg_ctl`,
+      '-D',
+      `${this.dir}/data`,
+      '-l',
+      `${this.dir}/server.log`,
+      '-w',
+      '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1`,
+      'start',
     ]);
     if (start.code !== 0) {
       throw new Error(`pg_ctl start failed: ${start.stderr}${readFileSync(`${this.dir}/server.log`, 'utf8')}`);
@@ -240,10 +264,26 @@ class Postgres {
     const password = randomBytes(12).toString('hex');
     // two -c: CREATE DATABASE cannot run inside the transaction one -c with two statements makes
     const r = await run('runuser', [
-      '-u', 'postgres', '--', `${this.bin}/psql`, '-h', this.dir, '-p', String(this.port), '-U', 'postgres',
-      '-v', 'ON_ERROR_STOP=1',
-      '-c', `DROP DATABASE IF EXISTS "${name}"`, '-c', `DROP ROLE IF EXISTS "${name}"`,
-      '-c', `CREATE ROLE "${name}" LOGIN PASSWORD '${password}'`, '-c', `CREATE DATABASE "${name}" OWNER "${name}"`,
+      '-u',
+      'postgres',
+      '--',
+      `${this.bin}/psql`,
+      '-h',
+      this.dir,
+      '-p',
+      String(this.port),
+      '-U',
+      'postgres',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      `DROP DATABASE IF EXISTS "${name}"`,
+      '-c',
+      `DROP ROLE IF EXISTS "${name}"`,
+      '-c',
+      `CREATE ROLE "${name}" LOGIN PASSWORD '${password}'`,
+      '-c',
+      `CREATE DATABASE "${name}" OWNER "${name}"`,
     ]);
     if (r.code !== 0) throw new Error(`creating database ${name}: ${r.stderr}`);
     return password;
@@ -252,7 +292,15 @@ class Postgres {
   async stop(): Promise<void> {
     if (!this.dir) return;
     await run('runuser', [
-      '-u', 'postgres', '--', `${this.bin}/pg_ctl`, '-D', `${this.dir}/data`, '-m', 'fast', 'stop',
+      '-u',
+      'postgres',
+      '--',
+      `${this.bin}/pg_ctl`,
+      '-D',
+      `${this.dir}/data`,
+      '-m',
+      'fast',
+      'stop',
     ]);
     writeFileSync(this.log, existsSync(`${this.dir}/server.log`) ? readFileSync(`${this.dir}/server.log`) : '');
     rmSync(this.dir, { recursive: true, force: true });
@@ -268,7 +316,7 @@ async function prepare(c: Cell, uid: number, work: string): Promise<string> {
   const src = path.join(REPO, 'examples', `${c.language}-${c.database}`);
   const dir = path.join(work, cellName(c));
   copyExampleSources(src, dir);
-  const init = [CLI, 'init', '--yes', '--runtime', c.runtime, '--uid', String(uid), '--gid', String(uid)];
+  const init = [CLI, 'init', '--yes', '--base', c.runtime, '--uid', String(uid), '--gid', String(uid)];
   const r = await run(process.execPath, init, { cwd: dir });
   if (r.code !== 0) throw new Error(`dockforge init failed: ${r.stderr}`);
   return dir;
@@ -287,8 +335,19 @@ async function start(
   name: string,
 ): Promise<Exec> {
   const args = [
-    ...engine.cliFlags, 'run', '-d', '--name', name, ...engine.runFlags,
-    '--read-only', '--tmpfs', '/tmp', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
+    ...engine.cliFlags,
+    'run',
+    '-d',
+    '--name',
+    name,
+    ...engine.runFlags,
+    '--read-only',
+    '--tmpfs',
+    '/tmp',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
   ];
   for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
   if (volume) args.push('-v', `${volume}:/data`);
@@ -470,7 +529,16 @@ function mb(bytes: number | undefined): string {
 /** The summary table (one row per cell). */
 export function formatResults(rows: CellResult[]): string {
   const head = [
-    'cell', 'built', 'UID seen', 'health', 'healthcheck', 'write/read', 'persistence', 'image', 'app', 'build',
+    'cell',
+    'built',
+    'UID seen',
+    'health',
+    'healthcheck',
+    'write/read',
+    'persistence',
+    'image',
+    'app',
+    'build',
   ];
   const body = rows.map((r) => [
     r.cell,
@@ -516,10 +584,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const dockerOk = (await run('docker', ['info'], { timeout: 20_000 })).code === 0;
-  const all: Cell[] = (['go', 'node', 'c'] as const).flatMap((language) =>
-    (['sqlite', 'postgres', 'none'] as const).flatMap((database) =>
-      (['distroless', 'alpine'] as const).map((runtime) => ({ language, database, runtime })),
-    ),
+  // every cell the registry defines: languages × database choices × runtime bases (distroless first)
+  const databases = [...servicesOfKind('database').map((s) => s.id), 'none'];
+  const bases = [...RUNTIME_BASES].sort((a, b) => (a === 'distroless' ? -1 : b === 'distroless' ? 1 : 0));
+  const all: Cell[] = allLanguages().flatMap((l) =>
+    databases.flatMap((database) => bases.map((runtime) => ({ language: l.id, database, runtime }))),
   );
   const selected = all.filter(
     (c) => !only || only.includes(`${c.language}-${c.database}`) || only.includes(cellName(c)),

@@ -6,11 +6,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import type { Answers } from './schema.js';
-import { FIELDS, UsageError, appliesTo, validateAnswers } from './schema.js';
+import { UsageError } from '../errors.js';
+import type { Answers } from '../vocabulary.js';
+import { ANSWERS_PATH } from '../vocabulary.js';
+import { appliesTo, fieldTable, validateAnswers } from './fields.js';
 
-/** Path of the answers file, relative to the project root. */
-export const ANSWERS_PATH = '.dockforge/answers.yaml';
+export { ANSWERS_PATH };
 
 /** Answers as read back, with the metadata of the render that wrote them. */
 export interface SavedAnswers {
@@ -54,7 +55,7 @@ export async function readAnswers(root: string): Promise<SavedAnswers | undefine
  */
 export function answersToYaml(answers: Answers, meta: { version: string; pack: string }): string {
   const doc: Record<string, unknown> = {};
-  for (const f of FIELDS) {
+  for (const f of fieldTable()) {
     if (appliesTo(f.key, answers.language)) doc[f.key] = answers[f.key];
   }
   doc._dockforge = { version: meta.version, pack: meta.pack };

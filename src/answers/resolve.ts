@@ -5,10 +5,13 @@
  * Precedence per field: command-line flag or `--set` > saved answer (.dockforge/answers.yaml)
  * > detected value > fallback.
  */
-import type { Detection } from '../detect/index.js';
-import { formatEvidence } from '../detect/index.js';
-import type { AnswerKey, Answers, FieldSpec, Language } from './schema.js';
-import { FIELDS, UsageError, appliesTo, fallbackFor, parseField, validateAnswers } from './schema.js';
+import { UsageError } from '../errors.js';
+import type { Answers, Detection, FieldSpec } from '../vocabulary.js';
+import { formatEvidence } from '../vocabulary.js';
+import { appliesTo, canonicalKey, fallbackFor, fieldTable, parseField, validateAnswers } from './fields.js';
+
+type AnswerKey = string;
+type Language = string;
 
 /** Where a resolved value came from, for the summary. */
 export type Origin = 'flag' | 'saved' | 'detected' | 'default' | 'asked';
@@ -43,10 +46,11 @@ interface Proposal {
 export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
   const values: Partial<Record<AnswerKey, unknown>> = {};
   const origin = {} as Record<AnswerKey, Origin>;
-  for (const [key, raw] of Object.entries(opts.given)) {
+  for (const [given, raw] of Object.entries(opts.given)) {
     if (raw !== undefined) {
-      values[key as AnswerKey] = parseField(key, raw);
-      origin[key as AnswerKey] = 'flag';
+      const key = canonicalKey(given);
+      values[key] = parseField(given, raw);
+      origin[key] = 'flag';
     }
   }
 
@@ -59,13 +63,15 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
     const stale = key === 'image' && values.name !== undefined && values.name !== opts.detection.findings.name?.value;
     if (f && !stale) return { value: f.value, origin: 'detected', evidence: formatEvidence(f.evidence) };
     const language = values.language as Language | undefined;
-    const name = (values.name as string | undefined) ?? (opts.detection.findings.name?.value as string | undefined) ?? 'app';
+    const name =
+      (values.name as string | undefined) ?? (opts.detection.findings.name?.value as string | undefined) ?? 'app';
     let value = fallbackFor(key, language, name);
     if (key === 'gid' && values.uid !== undefined) value = values.uid as number; // group follows a given user ID
     if (key === 'image' && values.name !== undefined) value = `${values.name}:0.1.0`;
     return value === undefined ? undefined : { value, origin: 'default' };
   };
 
+  const FIELDS = fieldTable();
   const asked = FIELDS.filter((f) => f.ask);
   if (opts.mode === 'non-interactive') {
     const missing = asked.filter((f) => values[f.key] === undefined && opts.saved?.[f.key] === undefined);
@@ -92,7 +98,9 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
       continue;
     }
     if (!proposal) {
-      throw new UsageError(`could not detect ${key}: pass --${key} ${spec.choices ? spec.choices.join('|') : '<value>'}`);
+      throw new UsageError(
+        `could not detect ${key}: pass --${key} ${spec.choices ? spec.choices.join('|') : '<value>'}`,
+      );
     }
     values[key] = parseField(key, proposal.value);
     origin[key] = proposal.origin;
@@ -101,7 +109,11 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
 }
 
 /** Ask one field with inquirer, prefilled with the proposal, marked "(detected)" when it was detected. */
-async function ask(prompts: typeof import('@inquirer/prompts'), spec: FieldSpec, proposal: Proposal | undefined): Promise<unknown> {
+async function ask(
+  prompts: typeof import('@inquirer/prompts'),
+  spec: FieldSpec,
+  proposal: Proposal | undefined,
+): Promise<unknown> {
   const mark = proposal?.origin === 'detected' ? ' (detected)' : proposal?.origin === 'saved' ? ' (saved)' : '';
   if (spec.kind === 'enum') {
     return prompts.select({
@@ -127,4 +139,18 @@ async function ask(prompts: typeof import('@inquirer/prompts'), spec: FieldSpec,
     },
   });
   return parseField(spec.key, answer);
+}
+
+/**
+ * The saved answers that do not depend on the language, kept when `--set language=` changes
+ * it: fields the table does not scope to a language, less `language` itself and `port`
+ * (whose default is the language's).
+ */
+export function languageIndependent(saved: Answers): Partial<Answers> {
+  return Object.fromEntries(
+    Object.entries(saved).filter(([k]) => {
+      const spec = fieldTable().find((f) => f.key === k);
+      return k !== 'language' && k !== 'port' && spec !== undefined && !spec.language;
+    }),
+  ) as Partial<Answers>;
 }

@@ -1,154 +1,122 @@
 /**
- * The one typed render context: the answers plus values derived from them, so templates stay
- * declarative (no logic beyond `if`/`each`). Every derived value documents its source.
+ * The render context: the answers plus the facts the language and service modules derive
+ * from them, as data. Shared templates iterate over its lists (`composeEnv`, `volumes`,
+ * `stages`, `services`) instead of branching on a language or a database.
  */
-import type { Answers, PackageManager } from '../answers/schema.js';
+import { findLanguage, findService, serviceKinds } from '../registry.js';
+import type { ServiceContext } from '../services/types.js';
+import type { LanguageContext, ServiceFacts } from '../stacks/types.js';
+import type { Answers } from '../vocabulary.js';
 
-/** Package-manager commands for the Dockerfile's deps/build stages. */
-export interface PackageManagerCommands {
-  /** Files copied before `install`: the manifest and the lockfile (Docker docs, cache ordering). */
-  manifests: string;
-  /** BuildKit cache mount target of the package cache (Docker docs, "cache mounts"). */
-  cache: string;
-  /** Install all dependencies, exactly as locked. */
-  install: string;
-  /** Install production dependencies only (no devDependencies in the runtime image). */
-  installProd: string;
-  /** Script runner (`npm run`, `yarn`, `pnpm run`). */
-  run: string;
-  /** Needs `corepack enable` (yarn and pnpm ship through corepack in the official images). */
-  corepack: boolean;
+/** One active backing service as templates see it. */
+export interface ServiceView extends ServiceContext {
+  id: string;
+  title: string;
+  /** The service's partials by short name (`compose` → `services/postgres/compose`). */
+  partials: Record<string, string>;
 }
 
 /**
- * Commands per package manager: `npm ci` (npm docs: clean, lockfile-exact install),
- * `yarn install --frozen-lockfile` (Yarn classic), `pnpm install --frozen-lockfile`.
+ * Everything a template can reference: the answers (also at the top level), the language's
+ * context, and the active services' contributions merged into one list per kind (`PORT` first
+ * in `composeEnv` and `k8sEnv`; each data volume and its `dev-` twin first in `composeVolumes`).
  */
-export const PACKAGE_MANAGER_COMMANDS: Record<PackageManager, PackageManagerCommands> = {
-  npm: { manifests: 'package.json package-lock.json', cache: '/root/.npm', install: 'npm ci', installProd: 'npm ci --omit=dev', run: 'npm run', corepack: false },
-  yarn: { manifests: 'package.json yarn.lock', cache: '/usr/local/share/.cache/yarn', install: 'yarn install --frozen-lockfile', installProd: 'yarn install --frozen-lockfile --production', run: 'yarn', corepack: true },
-  pnpm: { manifests: 'package.json pnpm-lock.yaml', cache: '/root/.local/share/pnpm/store', install: 'pnpm install --frozen-lockfile', installProd: 'pnpm install --frozen-lockfile --prod', run: 'pnpm run', corepack: true },
-};
-
-/** A Dockerfile stage, listed in README.Docker.md. */
-export interface StageInfo {
-  name: string;
-  what: string;
-}
-
-/** Everything a template can reference. */
-export interface RenderContext extends Answers {
+export interface RenderContext extends LanguageContext, Omit<ServiceContext, 'packages'> {
+  answers: Answers;
   /** dockforge's version, printed in file headers. */
   version: string;
   /** Resolved pack id, `name@version[ + name@version]`. */
   pack: string;
-  go: boolean;
-  node: boolean;
-  c: boolean;
-  sqlite: boolean;
-  postgres: boolean;
-  hasDb: boolean;
   alpine: boolean;
   distroless: boolean;
-  /** File name of the executable in the image (`/usr/local/bin/<bin>`): the service name, or the C target. */
-  bin: string;
-  /** Node package-manager commands (npm when not Node, unused). */
-  pm: PackageManagerCommands;
-  /** C: space-separated package lists for the toolchain stage and the Alpine runtime. */
-  cPackages: { build: string };
-  /** Alpine runtime packages for Go and C. */
-  runtimePackages: string;
-  /** Exec-form healthcheck command for compose (works without a shell, on distroless too). */
-  healthcheck: string[];
-  /** Dockerfile stages in order, for README.Docker.md. */
-  stages: StageInfo[];
-  /** Files under k8s/ that kustomization.yaml lists (filled in by the planner). */
+  /** The language's partials by short name (`dockerfile` → `languages/go/dockerfile`). */
+  partials: Record<string, string>;
+  /** Active backing services (one per kind whose answer is not `none`). */
+  services: ServiceView[];
+  /** Ids of the active services (for pack `when: { service: … }`). */
+  service: string[];
+  /** Active services that run as their own compose service (have a `compose` partial). */
+  composeServices: ServiceView[];
+  /** One writer only (a service says so): one replica, `Recreate`, no PodDisruptionBudget. */
+  singleWriter: boolean;
+  /** Why, for comments and README.Docker.md. */
+  singleWriterReason: string;
+  /** Files under k8s/ that kustomization.yaml lists (filled in by the renderer). */
   k8sResources: string[];
+  [key: string]: unknown;
 }
 
-/**
- * Build-time packages for C: Alpine `build-base` / Debian `build-essential`, plus the -dev
- * package of the database client library (Alpine: sqlite-dev, libpq-dev; Debian: libsqlite3-dev, libpq-dev).
- */
-function cBuildPackages(a: Answers): string {
-  const alpine = a.runtime === 'alpine';
-  const pkgs = alpine ? ['build-base'] : ['build-essential'];
-  if (a.cBuild === 'cmake') pkgs.push('cmake', alpine ? 'pkgconf' : 'pkg-config');
-  if (a.database === 'sqlite') pkgs.push(alpine ? 'sqlite-dev' : 'libsqlite3-dev');
-  if (a.database === 'postgres') pkgs.push('libpq-dev');
-  return pkgs.join(' ');
-}
-
-/** Alpine runtime packages: CA bundle and zoneinfo always; the shared client library for C (sqlite-libs, libpq). */
-function alpineRuntimePackages(a: Answers): string {
-  const pkgs = ['ca-certificates', 'tzdata'];
-  if (a.language === 'c' && a.database === 'sqlite') pkgs.push('sqlite-libs');
-  if (a.language === 'c' && a.database === 'postgres') pkgs.push('libpq');
-  return pkgs.join(' ');
-}
-
-/**
- * The compose healthcheck in exec form. Alpine images have BusyBox `wget`; distroless has no
- * shell or HTTP client (distroless README), so Node uses `node -e fetch(...)` and Go/C use the
- * generated static probe at /usr/local/bin/healthcheck.
- */
-function healthcheckCommand(a: Answers): string[] {
-  const url = `http://127.0.0.1:${a.port}${a.healthPath}`;
-  if (a.runtime === 'alpine') return ['CMD', 'wget', '-q', '-O', '/dev/null', url];
-  if (a.language === 'node') {
-    return ['CMD', '/nodejs/bin/node', '-e', `fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`];
+/** Partials of one module folder (`languages/go`), by the name after the folder. */
+function modulePartials(partialNames: readonly string[], folder: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of partialNames) {
+    if (name.startsWith(`${folder}/`)) out[name.slice(folder.length + 1)] = name;
   }
-  return ['CMD', '/usr/local/bin/healthcheck', url];
-}
-
-function stagesOf(a: Answers): StageInfo[] {
-  const s: StageInfo[] = [];
-  const distroless = a.runtime === 'distroless';
-  if (a.language === 'go') {
-    s.push({ name: 'base', what: 'Go toolchain and `go mod download` (cached until go.mod/go.sum change)' });
-    s.push({ name: 'build', what: 'static, stripped binary (`-trimpath -ldflags="-s -w"`)' });
-    if (distroless) s.push({ name: 'healthcheck', what: 'tiny static probe for the compose healthcheck' });
-    s.push({ name: 'dev', what: 'toolchain, sources and an unstripped build, for `compose watch`' });
-  } else if (a.language === 'node') {
-    s.push({ name: 'base', what: `Node ${a.nodeVersion}${a.nodeNative ? ' with a C/C++ toolchain for native addons' : ''}` });
-    s.push({ name: 'deps', what: 'production dependencies only' });
-    if (a.nodeBuild) s.push({ name: 'build', what: `all dependencies and \`${a.packageManager} run build\`` });
-    s.push({ name: 'dev', what: 'all dependencies and the sources, for `compose watch`' });
-    if (a.database === 'sqlite') s.push({ name: 'data', what: 'the /data directory, owned by the runtime user' });
-  } else {
-    s.push({ name: 'toolchain', what: 'compiler and library headers (cached until the package list changes)' });
-    s.push({ name: 'build', what: `\`${a.cBuild}\` build, stripped binary${distroless ? ' and its shared-library closure' : ''}` });
-    if (distroless) s.push({ name: 'healthcheck', what: 'tiny static probe for the compose healthcheck' });
-    s.push({ name: 'dev', what: 'the build stage as the runtime user' });
-  }
-  s.push({ name: 'runtime', what: `the image you ship: ${distroless ? 'distroless (no shell, no package manager)' : 'Alpine'}, non-root` });
-  return s;
+  return out;
 }
 
 /**
  * Derive the render context from validated answers.
- * @param answers a validated answer set.
- * @param meta dockforge version and the resolved pack id.
+ * @param meta dockforge version, the resolved pack id and its partial names.
+ * @throws Error when the language or a service of the answers is not registered (validated
+ *   answers always name registered ones).
  */
-export function buildContext(answers: Answers, meta: { version: string; pack: string }): RenderContext {
+export function buildContext(
+  answers: Answers,
+  meta: { version: string; pack: string; partialNames: readonly string[] },
+): RenderContext {
+  const language = findLanguage(answers.language);
+  if (!language) throw new Error(`language ${answers.language} is not registered`);
+  const services: ServiceView[] = [];
+  for (const kind of serviceKinds()) {
+    const id = String(answers[kind] ?? 'none');
+    if (id === 'none') continue;
+    const service = findService(id);
+    if (!service) throw new Error(`service ${id} is not registered`);
+    services.push({
+      id,
+      title: service.title,
+      ...service.context(answers),
+      partials: modulePartials(meta.partialNames, `services/${id}`),
+    });
+  }
+  const all = <T>(pick: (s: ServiceView) => T[]): T[] => services.flatMap(pick);
+  const volumes = all((s) => s.volumes);
+  const pkgs = all((s) => (s.packages[language.id] ? [s.packages[language.id]!] : []));
+  const facts: ServiceFacts = {
+    volumes,
+    packages: {
+      debianBuild: pkgs.flatMap((p) => p.debianBuild),
+      alpineBuild: pkgs.flatMap((p) => p.alpineBuild),
+      alpineRuntime: pkgs.flatMap((p) => p.alpineRuntime),
+    },
+  };
+  const writer = services.map((id) => findService(id.id)!.singleWriter).find((w) => w !== false);
+  const port = { name: 'PORT', value: String(answers.port) };
   return {
     ...answers,
+    ...language.context(answers, facts),
+    answers,
     version: meta.version,
     pack: meta.pack,
-    go: answers.language === 'go',
-    node: answers.language === 'node',
-    c: answers.language === 'c',
-    sqlite: answers.database === 'sqlite',
-    postgres: answers.database === 'postgres',
-    hasDb: answers.database !== 'none',
-    alpine: answers.runtime === 'alpine',
-    distroless: answers.runtime === 'distroless',
-    bin: answers.language === 'c' ? answers.cBinary : answers.name,
-    pm: PACKAGE_MANAGER_COMMANDS[answers.packageManager],
-    cPackages: { build: cBuildPackages(answers) },
-    runtimePackages: alpineRuntimePackages(answers),
-    healthcheck: healthcheckCommand(answers),
-    stages: stagesOf(answers),
+    alpine: answers.base === 'alpine',
+    distroless: answers.base === 'distroless',
+    partials: modulePartials(meta.partialNames, `languages/${language.id}`),
+    services,
+    service: services.map((s) => s.id),
+    composeServices: services.filter((s) => s.partials.compose),
+    imageEnv: all((s) => s.imageEnv),
+    composeEnv: [port, ...all((s) => s.composeEnv)],
+    k8sEnv: [port, ...all((s) => s.k8sEnv)],
+    volumes,
+    composeVolumes: [...volumes.flatMap((v) => [v.name, `dev-${v.name}`]), ...all((s) => s.composeVolumes)],
+    envFiles: all((s) => s.envFiles),
+    dependsOn: all((s) => s.dependsOn),
+    secretGenerators: all((s) => s.secretGenerators),
+    composeNotes: all((s) => s.composeNotes),
+    policyNote: services.map((s) => s.policyNote).join(''),
+    singleWriter: Boolean(writer),
+    singleWriterReason: writer ? writer.reason : '',
     k8sResources: [],
   };
 }

@@ -45,9 +45,7 @@ export type CheckerName = 'dockerfile-lint' | 'kube-score' | 'kube-linter' | (st
 /** Thrown when a checker binary is neither in `.tools/bin` nor on PATH. */
 export class CheckerNotFoundError extends Error {
   constructor(readonly checker: string) {
-    super(
-      `${checker} not found in ${TOOLS_BIN} or on PATH; run proof/checkers/install.sh`,
-    );
+    super(`${checker} not found in ${TOOLS_BIN} or on PATH; run proof/checkers/install.sh`);
     this.name = 'CheckerNotFoundError';
   }
 }
@@ -120,7 +118,13 @@ export function findChecker(name: CheckerName): string | undefined {
 export function hasChecker(name: CheckerName): boolean {
   if (findChecker(name)) return true;
   const required = (process.env.DOCKFORGE_REQUIRE_CHECKERS ?? '').trim();
-  if (/^(1|true)$/i.test(required) || required.split(',').map((s) => s.trim()).includes(name)) {
+  if (
+    /^(1|true)$/i.test(required) ||
+    required
+      .split(',')
+      .map((s) => s.trim())
+      .includes(name)
+  ) {
     throw new CheckerNotFoundError(name);
   }
   return false;
@@ -243,10 +247,7 @@ export interface LintDockerfileOptions {
  * @throws {DockerfileParseError} BuildKit could not parse the file (carries `detail`, `line`, `findings`).
  * @throws {CheckerError} unreadable file, usage error, crash or timeout.
  */
-export async function lintDockerfile(
-  path: string,
-  opts: LintDockerfileOptions = {},
-): Promise<DockerfileFinding[]> {
+export async function lintDockerfile(path: string, opts: LintDockerfileOptions = {}): Promise<DockerfileFinding[]> {
   const bin = requireChecker('dockerfile-lint');
   const args = ['--json'];
   if (opts.target) args.push('--target', opts.target);
@@ -263,7 +264,14 @@ export async function lintDockerfile(
     try {
       obj = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      throw new CheckerError(`dockerfile-lint printed non-JSON line: ${line}`, 'dockerfile-lint', args, r.code, r.stdout, r.stderr);
+      throw new CheckerError(
+        `dockerfile-lint printed non-JSON line: ${line}`,
+        'dockerfile-lint',
+        args,
+        r.code,
+        r.stdout,
+        r.stderr,
+      );
     }
     if (typeof obj.error === 'string') {
       error = { error: obj.error, line: typeof obj.line === 'number' ? obj.line : 0 };
@@ -413,7 +421,14 @@ export async function kubeLinter(target: string, opts: KubeLinterOptions = {}): 
     if (r.code === 0 && r.stdout.trim() === '') return []; // "no valid objects found" / "no checks enabled"
     const out = rec(parseJson('kube-linter', args, r));
     if (!Array.isArray(out.Reports) && out.Reports !== null) {
-      throw new CheckerError(`kube-linter exited ${r.code}: ${r.stderr.trim()}`, 'kube-linter', args, r.code, r.stdout, r.stderr);
+      throw new CheckerError(
+        `kube-linter exited ${r.code}: ${r.stderr.trim()}`,
+        'kube-linter',
+        args,
+        r.code,
+        r.stdout,
+        r.stderr,
+      );
     }
     return ((out.Reports as unknown[] | null) ?? []).map((raw) => {
       const rep = rec(raw);
@@ -456,7 +471,10 @@ export interface KubeScoreFinding {
   apiVersion: string;
   name: string;
   namespace: string;
-  /** Source file (the kustomize dir when one was rendered) and 1-based row of the object's document (in the rendered YAML for a kustomize dir). */
+  /**
+   * Source file (the kustomize dir when one was rendered) and 1-based row of the object's
+   * document (in the rendered YAML for a kustomize dir).
+   */
   file: string;
   line: number;
   /** Per-container (or pod-level, path '') explanations. */
@@ -498,10 +516,7 @@ const GRADE_NAMES: Record<number, KubeScoreSeverity> = { 1: 'CRITICAL', 5: 'WARN
  * @throws {CheckerError} kube-score failed without JSON output (YAML parse error, missing file, bad flag),
  *   or kustomize rendering failed.
  */
-export async function kubeScore(
-  files: string | string[],
-  opts: KubeScoreOptions = {},
-): Promise<KubeScoreFinding[]> {
+export async function kubeScore(files: string | string[], opts: KubeScoreOptions = {}): Promise<KubeScoreFinding[]> {
   const bin = requireChecker('kube-score');
   const list = Array.isArray(files) ? files : [files];
   let input: string | undefined;

@@ -65,7 +65,11 @@ export function listFiles(dir: string, rel = ''): string[] {
 export function treeHash(dir: string): string {
   const h = createHash('sha256');
   for (const f of listFiles(dir).filter((x) => !x.endsWith(' -> (link)'))) {
-    h.update(f).update('\0').update(readFileSync(path.join(dir, f))).update('\0').update(String(statSync(path.join(dir, f)).mtimeMs));
+    h.update(f)
+      .update('\0')
+      .update(readFileSync(path.join(dir, f)))
+      .update('\0')
+      .update(String(statSync(path.join(dir, f)).mtimeMs));
   }
   return h.digest('hex');
 }

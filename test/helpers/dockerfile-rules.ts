@@ -48,7 +48,11 @@ function flagsOf(ins: Instruction): string[] {
 
 function isExecForm(ins: Instruction): boolean {
   const j = ins as JSONInstruction;
-  return typeof j.getJSONStrings === 'function' && j.getJSONStrings().length > 0 && (ins.getArgumentsContent() ?? '').trim().startsWith('[');
+  return (
+    typeof j.getJSONStrings === 'function' &&
+    j.getJSONStrings().length > 0 &&
+    (ins.getArgumentsContent() ?? '').trim().startsWith('[')
+  );
 }
 
 export interface Expect {
@@ -66,17 +70,20 @@ export function checkDockerfile(text: string, e: Expect): string[] {
   const df = parseDockerfile(text);
   const firstLine = text.split('\n')[0];
   // BuildKit: the syntax directive must be the first line to take effect (Dockerfile reference, "Parser directives")
-  if (firstLine !== '# syntax=docker/dockerfile:1') v.push(`first line is ${JSON.stringify(firstLine)}, not the syntax directive`);
+  if (firstLine !== '# syntax=docker/dockerfile:1')
+    v.push(`first line is ${JSON.stringify(firstLine)}, not the syntax directive`);
 
   const names = df.stages.map((s) => s.name);
   // BuildKit check DuplicateStageName; StageNameCasing wants lowercase
   if (new Set(names).size !== names.length) v.push(`duplicate stage names: ${names.join(', ')}`);
-  for (const n of names) if (n !== n.toLowerCase()) v.push(`stage name ${n} is not lowercase (BuildKit StageNameCasing)`);
+  for (const n of names)
+    if (n !== n.toLowerCase()) v.push(`stage name ${n} is not lowercase (BuildKit StageNameCasing)`);
 
   for (const s of df.stages) {
     // hadolint DL3006/DL3007: tag every image, never latest
     const ref = s.image.split('/').pop()!;
-    if (!ref.includes(':') && !ref.includes('@') && !names.includes(s.image)) v.push(`stage ${s.name}: image ${s.image} has no tag (DL3006)`);
+    if (!ref.includes(':') && !ref.includes('@') && !names.includes(s.image))
+      v.push(`stage ${s.name}: image ${s.image} has no tag (DL3006)`);
     if (/:latest$/.test(s.image)) v.push(`stage ${s.name}: image ${s.image} uses latest (DL3007)`);
     if (s.image.includes('<unset')) v.push(`stage ${s.name}: image ${s.image} uses an ARG without default`);
     for (const ins of s.instructions) {
@@ -85,13 +92,18 @@ export function checkDockerfile(text: string, e: Expect): string[] {
       // hadolint DL3020: COPY, not ADD
       if (kw === 'ADD') v.push(`line ${line}: ADD instead of COPY (DL3020)`);
       // hadolint DL3025 / BuildKit JSONArgsRecommended: exec form
-      if ((kw === 'CMD' || kw === 'ENTRYPOINT') && !isExecForm(ins)) v.push(`line ${line}: ${kw} not in exec form (DL3025)`);
+      if ((kw === 'CMD' || kw === 'ENTRYPOINT') && !isExecForm(ins))
+        v.push(`line ${line}: ${kw} not in exec form (DL3025)`);
       // BuildKit SecretsUsedInArgOrEnv
-      if ((kw === 'ARG' || kw === 'ENV') && /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY)\b/i.test(ins.getArgumentsContent() ?? '')) {
+      if (
+        (kw === 'ARG' || kw === 'ENV') &&
+        /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY)\b/i.test(ins.getArgumentsContent() ?? '')
+      ) {
         v.push(`line ${line}: secret-looking name in ${kw} (BuildKit SecretsUsedInArgOrEnv)`);
       }
       // Buildah/Podman compatibility: no heredocs, no COPY --link, absolute mount targets
-      if (/<<-?\s*["']?\w+/.test(ins.getRawArgumentsContent() ?? '') && (kw === 'RUN' || kw === 'COPY')) v.push(`line ${line}: heredoc (not in Buildah 1.28)`);
+      if (/<<-?\s*["']?\w+/.test(ins.getRawArgumentsContent() ?? '') && (kw === 'RUN' || kw === 'COPY'))
+        v.push(`line ${line}: heredoc (not in Buildah 1.28)`);
       const flags = flagsOf(ins);
       if (flags.some((f) => f.startsWith('--link'))) v.push(`line ${line}: COPY --link (not in Buildah 1.28)`);
       for (const f of flags.filter((x) => x.startsWith('--mount='))) {
@@ -119,14 +131,24 @@ export function checkDockerfile(text: string, e: Expect): string[] {
   // base image of the runtime per cell (distroless README; official images)
   const rimg = runtime.image;
   if (e.runtime === 'distroless') {
-    if (!rimg.startsWith('gcr.io/distroless/') || !rimg.includes('-debian13')) v.push(`runtime image ${rimg} is not distroless debian13`);
-    if (e.language === 'c' && !rimg.startsWith('gcr.io/distroless/cc-debian13')) v.push(`C runtime ${rimg} is not distroless cc`);
-    if (e.language === 'node' && !/gcr\.io\/distroless\/nodejs\d+-debian13/.test(rimg)) v.push(`Node runtime ${rimg} is not distroless nodejs`);
+    if (!rimg.startsWith('gcr.io/distroless/') || !rimg.includes('-debian13'))
+      v.push(`runtime image ${rimg} is not distroless debian13`);
+    if (e.language === 'c' && !rimg.startsWith('gcr.io/distroless/cc-debian13'))
+      v.push(`C runtime ${rimg} is not distroless cc`);
+    if (e.language === 'node' && !/gcr\.io\/distroless\/nodejs\d+-debian13/.test(rimg))
+      v.push(`Node runtime ${rimg} is not distroless nodejs`);
   } else if (e.language === 'node' ? !/^node:\d+-alpine3\.\d+$/.test(rimg) : !/^alpine:3\.\d+$/.test(rimg)) {
     v.push(`runtime image ${rimg} is not a pinned Alpine image`);
   }
 
-  const all = df.stages.flatMap((s) => s.instructions.map((i) => ({ stage: s.name, kw: i.getKeyword(), args: i.getArgumentsContent() ?? '', flags: flagsOf(i) })));
+  const all = df.stages.flatMap((s) =>
+    s.instructions.map((i) => ({
+      stage: s.name,
+      kw: i.getKeyword(),
+      args: i.getArgumentsContent() ?? '',
+      flags: flagsOf(i),
+    })),
+  );
   const mounts = all.flatMap((i) => i.flags).filter((f) => f.startsWith('--mount=type=cache'));
   const hasMount = (target: string): boolean => mounts.some((m) => m.includes(`target=${target}`));
 
@@ -134,7 +156,9 @@ export function checkDockerfile(text: string, e: Expect): string[] {
   const manifest = e.language === 'go' ? 'go.mod' : e.language === 'node' ? 'package.json' : undefined;
   if (manifest) {
     for (const s of df.stages) {
-      const copies = s.instructions.filter((i) => i.getKeyword() === 'COPY' && !flagsOf(i).some((f) => f.startsWith('--from')));
+      const copies = s.instructions.filter(
+        (i) => i.getKeyword() === 'COPY' && !flagsOf(i).some((f) => f.startsWith('--from')),
+      );
       const src = copies.findIndex((i) => /^\.\s/.test(i.getArgumentsContent() ?? ''));
       if (src < 0) continue;
       // the manifest may come in this stage or an ancestor stage
@@ -146,9 +170,12 @@ export function checkDockerfile(text: string, e: Expect): string[] {
       }
       const earlier = df.stages
         .filter((x) => chain.includes(x.name) && x !== s)
-        .some((x) => x.instructions.some((i) => i.getKeyword() === 'COPY' && (i.getArgumentsContent() ?? '').includes(manifest)));
+        .some((x) =>
+          x.instructions.some((i) => i.getKeyword() === 'COPY' && (i.getArgumentsContent() ?? '').includes(manifest)),
+        );
       const before = copies.slice(0, src).some((i) => (i.getArgumentsContent() ?? '').includes(manifest));
-      if (s.name !== 'runtime' && !earlier && !before) v.push(`stage ${s.name} copies sources without copying ${manifest} first`);
+      if (s.name !== 'runtime' && !earlier && !before)
+        v.push(`stage ${s.name} copies sources without copying ${manifest} first`);
     }
   }
 
@@ -156,28 +183,61 @@ export function checkDockerfile(text: string, e: Expect): string[] {
     if (!hasMount('/go/pkg/mod')) v.push('no cache mount for the Go module cache');
     if (!hasMount('/root/.cache/go-build')) v.push('no cache mount for the Go build cache');
     const build = all.find((i) => i.stage === 'build' && i.kw === 'RUN' && i.args.includes('go build'));
-    if (!build || !build.args.includes('-trimpath') || !build.args.includes('-s -w')) v.push('Go build lacks -trimpath -ldflags="-s -w"');
-    if (!all.some((i) => i.stage === 'base' && i.kw === 'COPY' && /go\.mod go\.sum\*/.test(i.args))) v.push('go.mod/go.sum* not copied in base (go.sum must be optional)');
+    if (!build || !build.args.includes('-trimpath') || !build.args.includes('-s -w'))
+      v.push('Go build lacks -trimpath -ldflags="-s -w"');
+    if (!all.some((i) => i.stage === 'base' && i.kw === 'COPY' && /go\.mod go\.sum\*/.test(i.args)))
+      v.push('go.mod/go.sum* not copied in base (go.sum must be optional)');
   }
   if (e.language === 'node') {
-    if (!all.some((i) => i.kw === 'RUN' && /--omit=dev|--production|--prod\b/.test(i.args) && i.stage === 'deps')) v.push('no production-only install in deps');
-    if (!hasMount('/root/.npm') && !hasMount('/root/.local/share/pnpm/store') && !hasMount('/usr/local/share/.cache/yarn')) v.push('no package cache mount');
-    if (!runtime.instructions.some((i) => i.getKeyword() === 'ENV' && /NODE_ENV=production/.test(i.getArgumentsContent() ?? ''))) v.push('runtime lacks NODE_ENV=production');
-    const cmd = runtime.instructions.filter((i) => i.getKeyword() === 'ENTRYPOINT' || i.getKeyword() === 'CMD').map((i) => i.getArgumentsContent() ?? '').join(' ');
+    if (!all.some((i) => i.kw === 'RUN' && /--omit=dev|--production|--prod\b/.test(i.args) && i.stage === 'deps'))
+      v.push('no production-only install in deps');
+    if (
+      !hasMount('/root/.npm') &&
+      !hasMount('/root/.local/share/pnpm/store') &&
+      !hasMount('/usr/local/share/.cache/yarn')
+    )
+      v.push('no package cache mount');
+    if (
+      !runtime.instructions.some(
+        (i) => i.getKeyword() === 'ENV' && /NODE_ENV=production/.test(i.getArgumentsContent() ?? ''),
+      )
+    )
+      v.push('runtime lacks NODE_ENV=production');
+    const cmd = runtime.instructions
+      .filter((i) => i.getKeyword() === 'ENTRYPOINT' || i.getKeyword() === 'CMD')
+      .map((i) => i.getArgumentsContent() ?? '')
+      .join(' ');
     if (/\b(npm|yarn|pnpm)\b/.test(cmd)) v.push(`runtime starts a package manager: ${cmd}`);
     if (e.runtime === 'alpine' && !/tini/.test(cmd)) v.push('Alpine Node runtime lacks tini as PID 1');
   }
   if (e.language === 'c' && e.runtime === 'distroless') {
-    if (!all.some((i) => i.kw === 'RUN' && i.args.includes('ldd'))) v.push('C distroless: no shared-library closure step');
+    if (!all.some((i) => i.kw === 'RUN' && i.args.includes('ldd')))
+      v.push('C distroless: no shared-library closure step');
   }
-  if (e.runtime === 'alpine' && all.some((i) => i.kw === 'RUN' && /apk add/.test(i.args) && !/--no-cache/.test(i.args)) && !hasMount('/etc/apk/cache')) {
+  if (
+    e.runtime === 'alpine' &&
+    all.some((i) => i.kw === 'RUN' && /apk add/.test(i.args) && !/--no-cache/.test(i.args)) &&
+    !hasMount('/etc/apk/cache')
+  ) {
     v.push('apk add without --no-cache and without a cache mount (hadolint DL3019)');
   }
   if (e.database === 'sqlite') {
-    if (!runtime.instructions.some((i) => i.getKeyword() === 'COPY' && (i.getArgumentsContent() ?? '').includes('/data') && flagsOf(i).includes(`--chown=${e.uid}:${e.gid}`))) {
+    if (
+      !runtime.instructions.some(
+        (i) =>
+          i.getKeyword() === 'COPY' &&
+          (i.getArgumentsContent() ?? '').includes('/data') &&
+          flagsOf(i).includes(`--chown=${e.uid}:${e.gid}`),
+      )
+    ) {
       v.push('runtime /data is not created owned by UID:GID');
     }
-    if (!runtime.instructions.some((i) => i.getKeyword() === 'ENV' && /DATABASE_PATH=\/data\//.test(i.getArgumentsContent() ?? ''))) v.push('DATABASE_PATH not set to /data/…');
+    if (
+      !runtime.instructions.some(
+        (i) => i.getKeyword() === 'ENV' && /DATABASE_PATH=\/data\//.test(i.getArgumentsContent() ?? ''),
+      )
+    )
+      v.push('DATABASE_PATH not set to /data/…');
   }
   if (!df.stages.some((s) => s.name === 'dev')) v.push('no dev stage');
   return v;

@@ -23,13 +23,17 @@ let validateCompose: Validator | undefined;
 export function composeErrors(doc: unknown): string[] {
   if (!validateCompose) {
     // ajv is CommonJS: its class is the default export's `default` under some loaders
-    const AjvClass = ((Ajv as unknown as { default?: unknown }).default ?? Ajv) as new (o: object) => { compile(schema: unknown): Validator };
+    const AjvClass = ((Ajv as unknown as { default?: unknown }).default ?? Ajv) as new (o: object) => {
+      compile(schema: unknown): Validator;
+    };
     const ajv = new AjvClass({ strict: false, validateSchema: false, allErrors: true });
     validateCompose = ajv.compile(JSON.parse(readFileSync(COMPOSE_SCHEMA, 'utf8')));
   }
   const validate = validateCompose;
   if (validate(doc)) return [];
-  return ((validate.errors ?? []) as { instancePath: string; message: string }[]).map((e) => `${e.instancePath} ${e.message}`);
+  return ((validate.errors ?? []) as { instancePath: string; message: string }[]).map(
+    (e) => `${e.instancePath} ${e.message}`,
+  );
 }
 
 const MODELS: Record<string, new (o: never) => { validate(): void }> = {
@@ -78,7 +82,16 @@ export function pssRestrictedErrors(obj: Record<string, any>): string[] {
   if (spec.automountServiceAccountToken !== false) v.push(`${name}: automountServiceAccountToken is not false`);
   for (const vol of spec.volumes ?? []) {
     const kinds = Object.keys(vol).filter((k) => k !== 'name');
-    const allowed = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+    const allowed = [
+      'configMap',
+      'csi',
+      'downwardAPI',
+      'emptyDir',
+      'ephemeral',
+      'persistentVolumeClaim',
+      'projected',
+      'secret',
+    ];
     if (!kinds.every((k) => allowed.includes(k))) v.push(`${name}: volume ${vol.name} type ${kinds} not allowed`);
   }
   for (const c of spec.containers ?? []) {
@@ -97,7 +110,13 @@ export function pssRestrictedErrors(obj: Record<string, any>): string[] {
     if (add.some((a) => a !== 'NET_BIND_SERVICE')) v.push(`${cn}: adds capabilities ${add}`);
     if (sc.readOnlyRootFilesystem !== true) v.push(`${cn}: readOnlyRootFilesystem is not true`);
     for (const p of c.ports ?? []) if (p.hostPort) v.push(`${cn}: hostPort`);
-    if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory || !c.resources?.limits?.memory || !c.resources?.limits?.cpu) v.push(`${cn}: resources incomplete`);
+    if (
+      !c.resources?.requests?.cpu ||
+      !c.resources?.requests?.memory ||
+      !c.resources?.limits?.memory ||
+      !c.resources?.limits?.cpu
+    )
+      v.push(`${cn}: resources incomplete`);
     if (!c.readinessProbe || !c.livenessProbe) v.push(`${cn}: probes missing`);
     if (/:latest$|^[^:]+$/.test(c.image ?? '')) v.push(`${cn}: image ${c.image} is not pinned`);
   }

@@ -1,0 +1,228 @@
+/**
+ * The field table: every answer a render depends on, typed, validated, with its allowed
+ * values — dockforge's variable manifest (the idea comes from Azure draft's per-template
+ * `draft.yaml` variables and Copier's answers file). The CLI flags, the prompts, the
+ * `--set key=value` parser, validation of `.dockforge/answers.yaml` and the error messages
+ * are all derived from it. Core fields are listed here; each service kind adds one field
+ * (`database`), each language module its own fields (registry).
+ */
+import { UsageError } from '../errors.js';
+import { allLanguages, findLanguage, serviceKinds, servicesOfKind } from '../registry.js';
+import type { Answers, AnswerValue, FieldSpec } from '../vocabulary.js';
+import { DEFAULT_ID, DNS1123_LABEL, MAX_ID, RUNTIME_BASES } from '../vocabulary.js';
+
+/** Alpine release pinned by default (alpine:3.22, the newest the templates were checked against). */
+export const DEFAULT_ALPINE = '3.22';
+
+const ID_ALLOWED = `an integer from 1 to ${MAX_ID} (0 is root)`;
+
+/** The field table, in the order answers are asked and written. Computed from the registry on each call. */
+export function fieldTable(): FieldSpec[] {
+  const languages = allLanguages().map((l) => l.id);
+  const kinds: FieldSpec[] = serviceKinds().map((kind) => {
+    const choices = [...servicesOfKind(kind).map((s) => s.id), 'none'];
+    return {
+      key: kind,
+      kind: 'enum',
+      choices,
+      allowed: choices.join(', '),
+      describe: kind[0]!.toUpperCase() + kind.slice(1),
+      ask: true,
+      flag: true,
+      fallback: 'none',
+    };
+  });
+  const core: FieldSpec[] = [
+    {
+      key: 'language',
+      kind: 'enum',
+      choices: languages,
+      allowed: languages.join(', '),
+      describe: 'Language of the service',
+      ask: true,
+      flag: true,
+    },
+    ...kinds,
+    {
+      key: 'base',
+      kind: 'enum',
+      choices: RUNTIME_BASES,
+      allowed: RUNTIME_BASES.join(', '),
+      describe: 'Runtime base image',
+      ask: true,
+      flag: true,
+      aliases: ['runtime'],
+      fallback: 'distroless',
+    },
+    {
+      key: 'uid',
+      kind: 'int',
+      min: 1,
+      max: MAX_ID,
+      allowed: ID_ALLOWED,
+      describe: 'User ID the container runs as',
+      ask: true,
+      flag: true,
+      fallback: DEFAULT_ID,
+    },
+    {
+      key: 'gid',
+      kind: 'int',
+      min: 1,
+      max: MAX_ID,
+      allowed: ID_ALLOWED,
+      describe: 'Group ID the container runs as (default: the user ID)',
+      flag: true,
+      fallback: DEFAULT_ID,
+    },
+    {
+      key: 'port',
+      kind: 'int',
+      min: 1,
+      max: 65535,
+      allowed: 'an integer from 1 to 65535',
+      describe: 'Port the service listens on',
+      ask: true,
+      flag: true,
+    },
+    {
+      key: 'name',
+      kind: 'string',
+      pattern: DNS1123_LABEL,
+      allowed:
+        'a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, ' +
+        'at most 63 characters',
+      describe: 'Service name',
+      ask: true,
+      flag: true,
+      fallback: (name) => name,
+    },
+    {
+      key: 'image',
+      kind: 'string',
+      pattern: /^(?!.*:latest$)[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/,
+      allowed: 'an image reference with a pinned tag, e.g. registry.example.com/app:1.0.0 (not :latest)',
+      describe: 'Image reference (repository:tag)',
+      fallback: (name) => `${name}:0.1.0`,
+    },
+    {
+      key: 'healthPath',
+      kind: 'string',
+      pattern: /^\/[A-Za-z0-9._~/-]*$/,
+      allowed: 'an absolute URL path such as /health',
+      describe: 'Health endpoint path',
+      fallback: '/health',
+    },
+    {
+      key: 'alpineVersion',
+      kind: 'string',
+      pattern: /^3\.\d{1,2}$/,
+      allowed: 'an Alpine release such as 3.22',
+      describe: 'Alpine release',
+      fallback: DEFAULT_ALPINE,
+    },
+  ];
+  const own = allLanguages().flatMap((l) => l.fields.map((f) => ({ ...f, language: l.id })));
+  return [...core, ...own];
+}
+
+/** Look up a field by key or alias (`runtime` → `base`); undefined for unknown keys. */
+export function fieldSpec(key: string): FieldSpec | undefined {
+  return fieldTable().find((f) => f.key === key || f.aliases?.includes(key));
+}
+
+/** The field's current name for a key or alias; the key itself when unknown. */
+export function canonicalKey(key: string): string {
+  return fieldSpec(key)?.key ?? key;
+}
+
+/**
+ * Parse and validate one raw value (from a flag, `--set`, a prompt or answers.yaml).
+ *
+ * @param key field name or alias; unknown keys throw. Messages use the name as given.
+ * @param raw string, number or boolean as it came in.
+ * @returns the typed value.
+ * @throws UsageError `invalid <key> "<raw>": expected <allowed values>` (one line).
+ */
+export function parseField(key: string, raw: unknown): AnswerValue {
+  const spec = fieldSpec(key);
+  if (!spec) {
+    throw new UsageError(
+      `unknown answer "${key}": expected one of ${fieldTable()
+        .map((f) => f.key)
+        .join(', ')}`,
+    );
+  }
+  const text = typeof raw === 'string' ? raw.trim() : String(raw);
+  const fail = (): never => {
+    throw new UsageError(`invalid ${key} ${JSON.stringify(text)}: expected ${spec.allowed}`);
+  };
+  switch (spec.kind) {
+    case 'enum':
+      if (!spec.choices!.includes(text)) fail();
+      return text;
+    case 'int': {
+      if (!/^-?\d+$/.test(text)) fail();
+      const n = Number(text);
+      if (!Number.isSafeInteger(n) || n < spec.min! || n > spec.max!) fail();
+      return n;
+    }
+    case 'bool':
+      if (text === 'true') return true;
+      if (text === 'false') return false;
+      return fail();
+    case 'string':
+      if (!spec.pattern!.test(text)) fail();
+      return text;
+  }
+}
+
+/** True when `key` matters for `language` (not scoped to another language). */
+export function appliesTo(key: string, language: string): boolean {
+  const spec = fieldSpec(key);
+  return !spec?.language || spec.language === language;
+}
+
+/**
+ * The value used when neither a flag, a saved answer nor detection gives one.
+ * @param language the language, for its default port; @param name the service name.
+ * @returns undefined for a field without a fallback (`language`: it must be detected or given).
+ */
+export function fallbackFor(key: string, language: string | undefined, name: string): AnswerValue | undefined {
+  if (key === 'port') return findLanguage(language ?? '')?.defaultPort ?? 8080;
+  const fb = fieldSpec(key)?.fallback;
+  return typeof fb === 'function' ? fb(name) : fb;
+}
+
+/**
+ * Validate a whole answer set (e.g. read back from `.dockforge/answers.yaml`). Fields of other
+ * languages may be absent (they are filled from their fallbacks, so a Go project's answers
+ * file holds no Node keys); aliases are accepted (`runtime` for `base`).
+ *
+ * @param input an object keyed by field name or alias; unknown keys are refused.
+ * @returns a typed copy with fields in table order.
+ * @throws UsageError naming the first unknown, missing or invalid field.
+ */
+export function validateAnswers(input: Record<string, unknown>): Answers {
+  const byKey: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    const spec = fieldSpec(key);
+    if (!spec) parseField(key, value);
+    else if (byKey[spec.key] === undefined) byKey[spec.key] = value;
+    else if (key === spec.key) byKey[spec.key] = value; // the current name wins over an alias
+  }
+  const out: Record<string, unknown> = {};
+  const language = parseField('language', byKey.language ?? '') as string;
+  const name = byKey.name === undefined ? 'app' : (parseField('name', byKey.name) as string);
+  for (const spec of fieldTable()) {
+    let raw = byKey[spec.key];
+    if ((raw === undefined || raw === null) && spec.language && spec.language !== language) {
+      raw = fallbackFor(spec.key, language, name);
+    }
+    if (raw === undefined || raw === null) {
+      throw new UsageError(`missing answer ${spec.key}: expected ${spec.allowed}`);
+    }
+    out[spec.key] = parseField(spec.key, raw);
+  }
+  return out as Answers;
+}

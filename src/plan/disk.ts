@@ -1,0 +1,98 @@
+/**
+ * Read-only access to the project for planning: confined paths, file reads, and the state of
+ * every path a render touches. Nothing here writes.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { MARKER_RE } from './merge.js';
+
+/**
+ * Join `rel` onto `root`, refusing anything that would land outside `root`: absolute paths,
+ * `..` segments, and paths whose existing parent resolves (through a symlink) outside.
+ * @param root absolute project root.
+ * @param rel relative `/`-separated path (from a pack or an untrusted manifest).
+ * @returns the absolute path.
+ * @throws UsageError naming the path.
+ */
+export async function confinedPath(root: string, rel: string, what = 'path'): Promise<string> {
+  if (
+    typeof rel !== 'string' ||
+    rel === '' ||
+    path.isAbsolute(rel) ||
+    /^[A-Za-z]:/.test(rel) ||
+    rel.split(/[\\/]/).some((s) => s === '..')
+  ) {
+    throw new UsageError(
+      `refusing ${what} ${JSON.stringify(rel)}: expected a relative path inside the project, without ".."`,
+    );
+  }
+  const realRoot = await fs.realpath(root);
+  const abs = path.join(root, rel);
+  // walk up to the nearest existing ancestor and resolve symlinks there
+  let probe = abs;
+  for (;;) {
+    try {
+      const real = await fs.realpath(probe);
+      const rest = path.relative(probe, abs);
+      const resolved = path.join(real, rest);
+      if (resolved !== realRoot && !resolved.startsWith(realRoot + path.sep)) {
+        throw new UsageError(
+          `refusing ${what} ${JSON.stringify(rel)}: it resolves outside the project (through a symlink)`,
+        );
+      }
+      return abs;
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      const parent = path.dirname(probe);
+      if (parent === probe) return abs;
+      probe = parent;
+    }
+  }
+}
+
+/** Read a UTF-8 file; undefined when it does not exist. */
+export async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Managed files that still hold conflict markers or have a `.rej` beside them.
+ * @returns relative paths, sorted.
+ */
+export async function unresolvedConflicts(root: string, recorded: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const rel of recorded) {
+    const abs = await confinedPath(root, rel, 'manifest path');
+    const text = await readIfExists(abs);
+    if (text !== undefined && MARKER_RE.test(text)) out.push(rel);
+    else if ((await readIfExists(`${abs}.rej`)) !== undefined) out.push(`${rel}.rej`);
+  }
+  return out.sort();
+}
+
+/** What the planner needs to know about the disk: the text at every path a run may touch. */
+export interface DiskState {
+  /**
+   * Text of each path (managed files, recorded files, secrets, `.gitignore`, the record, the
+   * answers); undefined when absent.
+   */
+  files: Map<string, string | undefined>;
+}
+
+/**
+ * Read every path in `paths` (each confined to `root`), for {@link reconcile}.
+ * @throws UsageError for a path outside the project; I/O errors other than ENOENT as they come.
+ */
+export async function readDisk(root: string, paths: Iterable<string>): Promise<DiskState> {
+  const files = new Map<string, string | undefined>();
+  for (const rel of new Set(paths)) {
+    files.set(rel, await readIfExists(await confinedPath(root, rel)));
+  }
+  return { files };
+}

@@ -1,0 +1,263 @@
+/**
+ * The plan: what a run would change, decided from the new render, the record of generated
+ * files (the merge base) and the disk — pure, read nothing, write nothing.
+ *
+ * Per file, with base = recorded text, yours = disk, template = new render (Copier's update,
+ * without re-rendering the old template version):
+ * - yours == template → nothing to do; yours == base → write the template; template == base → keep yours;
+ * - otherwise a line-based three-way merge; conflicts get markers (or a `.rej` file).
+ */
+import { createTwoFilesPatch } from 'diff';
+import { UsageError } from '../errors.js';
+import type { Rendered } from '../render/render.js';
+import { ANSWERS_PATH } from '../vocabulary.js';
+import type { DiskState } from './disk.js';
+import { merge3 } from './merge.js';
+import type { GenerationRecord, RecordedFile } from './record.js';
+import { RECORD_PATH, recordToJson, sha256 } from './record.js';
+
+/** What happened (or would happen) to one path. */
+export type Action =
+  | 'created' // new file
+  | 'updated' // unedited file, new render written
+  | 'merged' // user edits and template changes merged cleanly
+  | 'kept' // user edits kept; the template did not change
+  | 'unchanged' // nothing to do
+  | 'conflict' // merged with conflict markers
+  | 'rejected' // user's file kept; template change written to <path>.rej
+  | 'forced' // template written over yours with --force (user edits dropped)
+  | 'deleted' // no longer generated, unedited: removed
+  | 'orphaned' // no longer generated but edited: kept, no longer managed
+  | 'ejected' // managed file the user deleted: not recreated
+  | 'secret' // secret file created with random values
+  | 'gitignore'; // .gitignore entries added
+
+/** One planned change. */
+export interface Change {
+  path: string;
+  action: Action;
+  /** Text to write (absent for deletions, no-ops and secrets). */
+  content?: string;
+  /** Text on disk before. */
+  before?: string;
+  /** Secret files: the keys to write, each `KEY=<random>` (the value is made when written). */
+  keys?: string[];
+  /** Extra detail for the summary (e.g. number of conflict hunks). */
+  detail?: string;
+}
+
+/** How to plan. */
+export interface PlanOptions {
+  /** Overwrite files dockforge did not write, and write the template over conflicting edits. */
+  force?: boolean;
+  /** How conflicts are left: inline markers (default) or `<path>.rej`. */
+  conflict?: 'inline' | 'rej';
+}
+
+/** A complete plan: every change, then the record and answers to write last. */
+export interface Plan {
+  changes: Change[];
+  /** Files left with conflicts (markers or .rej). */
+  conflicts: string[];
+  /** The record after this run. */
+  record: GenerationRecord;
+  /** Its text, and whether it or the answers text differs from the disk. */
+  recordText: string;
+  answersText: string;
+  metaChanged: boolean;
+  /** True when something on disk changes. */
+  changed: boolean;
+}
+
+/** Every path {@link reconcile} needs read from disk for `rendered` and `record`. */
+export function pathsToRead(rendered: Rendered, record: GenerationRecord | undefined): string[] {
+  return [
+    ...rendered.files.map((f) => f.path),
+    ...(record?.files ?? []).map((f) => f.path),
+    ...rendered.secrets.map((s) => s.path),
+    '.gitignore',
+    RECORD_PATH,
+    ANSWERS_PATH,
+  ];
+}
+
+/**
+ * Decide every change of a run.
+ * @param disk the text of every path from {@link pathsToRead}.
+ * @throws UsageError (exit 2) when files that dockforge did not write would be overwritten without `force`.
+ */
+export function reconcile(
+  rendered: Rendered,
+  record: GenerationRecord | undefined,
+  disk: DiskState,
+  opts: PlanOptions = {},
+): Plan {
+  const read = (p: string): string | undefined => disk.files.get(p);
+  const recorded = new Map<string, RecordedFile>((record?.files ?? []).map((f) => [f.path, f]));
+  const ejected = new Set(record?.ejected ?? []);
+  const changes: Change[] = [];
+  const next: RecordedFile[] = [];
+  const foreign: string[] = [];
+
+  for (const file of rendered.files) {
+    const ours = read(file.path);
+    const theirs = file.content;
+    const rec = recorded.get(file.path);
+    const keep = (): void => {
+      next.push({ path: file.path, template: file.template, sha256: sha256(theirs), base: theirs });
+    };
+    if (ours === undefined) {
+      if (rec || ejected.has(file.path)) {
+        changes.push({ path: file.path, action: 'ejected', detail: 'deleted by you; not recreated' });
+        ejected.add(file.path);
+        continue;
+      }
+      changes.push({ path: file.path, action: 'created', content: theirs });
+      keep();
+      continue;
+    }
+    if (!rec && ejected.has(file.path)) {
+      // an ejected file the user brought back is theirs; its next merge base is this render
+      ejected.delete(file.path);
+      changes.push({ path: file.path, action: ours === theirs ? 'unchanged' : 'kept', detail: 'managed again' });
+      keep();
+      continue;
+    }
+    if (ours === theirs) {
+      changes.push({ path: file.path, action: 'unchanged' });
+      keep();
+      continue;
+    }
+    if (!rec) {
+      if (opts.force) {
+        changes.push({
+          path: file.path,
+          action: 'forced',
+          content: theirs,
+          before: ours,
+          detail: 'existing file replaced',
+        });
+      } else foreign.push(file.path);
+      keep();
+      continue;
+    }
+    changes.push(decide(file.path, ours, rec.base, theirs, opts));
+    keep();
+  }
+
+  if (foreign.length > 0 && !opts.force) {
+    throw new UsageError(
+      `refusing to overwrite files dockforge did not write: ${foreign.join(', ')} (move them away or pass --force)`,
+    );
+  }
+
+  // files generated last time but not in this render
+  const planned = new Set(rendered.files.map((f) => f.path));
+  for (const rec of record?.files ?? []) {
+    if (planned.has(rec.path)) continue;
+    const ours = read(rec.path);
+    if (ours === undefined) continue;
+    if (ours === rec.base || opts.force) changes.push({ path: rec.path, action: 'deleted', before: ours });
+    else {
+      changes.push({
+        path: rec.path,
+        action: 'orphaned',
+        detail: 'no longer generated, but edited by you: kept, no longer managed',
+      });
+    }
+  }
+
+  // secret files: random values, never rewritten. They are git-ignored, so a fresh clone
+  // has none: a missing one is made, with a warning when it was made before (a database
+  // initialised with the old password needs the old file back, not a new one).
+  const secrets = new Set(record?.secrets ?? []);
+  for (const s of rendered.secrets) {
+    if (read(s.path) === undefined) {
+      const detail = secrets.has(s.path)
+        ? 'was missing: a new random value; restore the old file if a database already uses it'
+        : undefined;
+      changes.push({ path: s.path, action: 'secret', keys: s.keys, detail });
+    }
+    secrets.add(s.path);
+  }
+
+  // .gitignore: append what is missing
+  if (rendered.gitignore.length > 0) {
+    const before = read('.gitignore') ?? '';
+    const have = new Set(before.split(/\r?\n/).map((l) => l.trim()));
+    const missing = rendered.gitignore.filter((l) => !have.has(l) && !have.has(l.replace(/^\//, '')));
+    if (missing.length > 0) {
+      const sep = before === '' || before.endsWith('\n') ? '' : '\n';
+      const content = `${before}${sep}# dockforge: generated secrets, never commit\n${missing.join('\n')}\n`;
+      changes.push({ path: '.gitignore', action: 'gitignore', content, before, detail: missing.join(' ') });
+    }
+  }
+
+  const conflicts = changes.filter((c) => c.action === 'conflict' || c.action === 'rejected').map((c) => c.path);
+  const nextRecord: GenerationRecord = {
+    dockforge: rendered.version,
+    pack: rendered.pack,
+    files: next,
+    secrets: [...secrets],
+    ejected: [...ejected],
+  };
+  const recordText = recordToJson(nextRecord);
+  const metaChanged = read(RECORD_PATH) !== recordText || read(ANSWERS_PATH) !== rendered.answersText;
+  const changed = changes.some(writes) || metaChanged;
+  return {
+    changes,
+    conflicts,
+    record: nextRecord,
+    recordText,
+    answersText: rendered.answersText,
+    metaChanged,
+    changed,
+  };
+}
+
+/** A managed file both on disk and in the record: the three-way decision. */
+function decide(path: string, ours: string, base: string, theirs: string, opts: PlanOptions): Change {
+  if (ours === base) return { path, action: 'updated', content: theirs, before: ours };
+  if (theirs === base) return { path, action: 'kept', detail: 'your edits kept' };
+  if (opts.force) return { path, action: 'forced', content: theirs, before: ours, detail: 'your edits dropped' };
+  const merged = merge3(ours, base, theirs);
+  if (merged.conflicts === 0) return { path, action: 'merged', content: merged.text, before: ours };
+  if (opts.conflict === 'rej') {
+    const rej = createTwoFilesPatch(`a/${path}`, `b/${path}`, base, theirs, 'last generated', 'template');
+    return {
+      path: `${path}.rej`,
+      action: 'rejected',
+      content: rej,
+      detail: `${merged.conflicts} conflicting hunk(s); your file kept`,
+    };
+  }
+  return {
+    path,
+    action: 'conflict',
+    content: merged.text,
+    before: ours,
+    detail: `${merged.conflicts} conflicting hunk(s)`,
+  };
+}
+
+/** True when carrying out `c` touches the disk. */
+export function writes(c: Change): boolean {
+  return c.content !== undefined || c.action === 'deleted' || c.action === 'secret';
+}
+
+/** A unified diff of every change that writes (secrets excluded: their content is never shown). */
+export function planDiff(plan: Plan): string {
+  return plan.changes
+    .filter((c) => writes(c) && c.action !== 'secret')
+    .map((c) =>
+      createTwoFilesPatch(
+        `a/${c.path}`,
+        `b/${c.path}`,
+        c.before ?? '',
+        c.action === 'deleted' ? '' : c.content!,
+        c.before === undefined ? '(new)' : '',
+        c.action === 'deleted' ? '(deleted)' : '',
+      ),
+    )
+    .join('');
+}

@@ -1,0 +1,79 @@
+/**
+ * Render: answers + template pack → the files they generate. Pure with respect to the
+ * target repository: nothing here reads or writes it.
+ */
+import { parseAllDocuments } from 'yaml';
+import { answersToYaml } from '../answers/file.js';
+import type { ResolvedPack } from '../templates/pack.js';
+import { matches } from '../templates/pack.js';
+import type { Answers } from '../vocabulary.js';
+import { buildContext } from './context.js';
+
+/** One generated file. */
+export interface RenderedFile {
+  /** Relative, `/`-separated path in the target repository. */
+  path: string;
+  /** Exact text to write (the future merge base). */
+  content: string;
+  /** `pack@version:<template path>` it was rendered from. */
+  template: string;
+}
+
+/** A secret file to create when missing: `KEY=<random>` lines, never overwritten. */
+export interface RenderedSecret {
+  path: string;
+  keys: string[];
+}
+
+/** Everything one render produces. */
+export interface Rendered {
+  answers: Answers;
+  /** Resolved pack id. */
+  pack: string;
+  /** dockforge's version. */
+  version: string;
+  /** Managed files, in pack order. */
+  files: RenderedFile[];
+  secrets: RenderedSecret[];
+  /** Lines `.gitignore` must contain (the secret files' folders). */
+  gitignore: string[];
+  /** Text of `.dockforge/answers.yaml`. */
+  answersText: string;
+}
+
+/**
+ * Render every file of `pack` that applies to `answers`.
+ * @param version dockforge's version, printed in headers and recorded in the answers file.
+ * @throws Error when a template fails (strict mode: an unknown variable) or renders a YAML
+ *   file that does not parse — a bug in the pack, reported with the template's name.
+ */
+export async function render(answers: Answers, pack: ResolvedPack, version: string): Promise<Rendered> {
+  const ctx = buildContext(answers, { version, pack: pack.id, partialNames: pack.partialNames });
+  const entries = pack.files.filter((e) => matches(e.when, ctx));
+  ctx.k8sResources = entries
+    .map((e) => e.path)
+    .filter((p) => p.startsWith('k8s/') && p !== 'k8s/kustomization.yaml' && /\.ya?ml$/.test(p))
+    .map((p) => p.slice('k8s/'.length));
+  const files: RenderedFile[] = [];
+  for (const entry of entries) {
+    const tpl = await pack.template(entry.template);
+    let content: string;
+    try {
+      content = tpl.render(ctx);
+    } catch (e) {
+      throw new Error(`template ${tpl.source} failed: ${(e as Error).message}`);
+    }
+    if (/\.ya?ml$/.test(entry.path)) {
+      for (const doc of parseAllDocuments(content)) {
+        if (doc.errors.length > 0) {
+          throw new Error(`template ${tpl.source} rendered invalid YAML for ${entry.path}: ${doc.errors[0]!.message}`);
+        }
+      }
+    }
+    files.push({ path: entry.path, content, template: tpl.source });
+  }
+  const secrets = pack.secrets.filter((s) => matches(s.when, ctx)).map((s) => ({ path: s.path, keys: s.keys }));
+  const gitignore = [...new Set(secrets.map((s) => `/${s.path.replace(/[^/]+$/, '')}`))];
+  const answersText = answersToYaml(answers, { version, pack: pack.id });
+  return { answers, pack: pack.id, version, files, secrets, gitignore, answersText };
+}

@@ -1,0 +1,118 @@
+/**
+ * The interface every backing-service module implements (`src/services/<id>.ts`), with its
+ * template folder `templates/services/<id>/`. The registry (`src/registry.ts`) lists them.
+ *
+ * A service belongs to a kind (`database` today; a cache such as Redis would be another kind):
+ * each kind is one answer whose choices are its services plus `none`, so a new kind is a new
+ * module and a new answer, and the existing modules stay as they are.
+ */
+import type { Answers } from '../vocabulary.js';
+
+/** An environment variable given to the app. `value` is a string; templates quote it for YAML. */
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+/** A Kubernetes container env entry: a value, or a key of a Secret. */
+export interface K8sEnvVar {
+  name: string;
+  value?: string;
+  secretRef?: { name: string; key: string };
+}
+
+/** A data directory the app writes, on a volume (compose named volume, k8s PersistentVolumeClaim). */
+export interface Volume {
+  /** Volume name: compose volume `<name>` (and `dev-<name>`), PVC `<service>-<name>`, Dockerfile stage name. */
+  name: string;
+  /** Absolute path in the container. */
+  path: string;
+  /** What lives there, for the Dockerfile comment (e.g. `the SQLite directory`). */
+  what: string;
+}
+
+/** Distribution packages a service needs for a compiled language's client library. */
+export interface ServicePackages {
+  /** Debian build packages (headers), e.g. `libpq-dev`. */
+  debianBuild: string[];
+  /** Alpine build packages, e.g. `libpq-dev`. */
+  alpineBuild: string[];
+  /** Alpine runtime packages (the shared library), e.g. `libpq`. Distroless copies the ldd closure instead. */
+  alpineRuntime: string[];
+}
+
+/** A kustomize secretGenerator entry (kustomize docs, "secretGenerator"). */
+export interface SecretGenerator {
+  name: string;
+  /** Env file path relative to k8s/. */
+  env: string;
+  /** One-line comment above the entry. */
+  comment: string;
+}
+
+/** What one active service contributes to the render context, as data the shared templates iterate. */
+export interface ServiceContext {
+  /** Environment baked into the image (runtime and dev stages), e.g. `DATABASE_PATH`. */
+  imageEnv: EnvVar[];
+  /** Environment of the compose `app` and `dev` services. */
+  composeEnv: EnvVar[];
+  /** Environment of the Deployment's container. */
+  k8sEnv: K8sEnvVar[];
+  /** Data directories of the app. */
+  volumes: Volume[];
+  /** Named volumes the service's own compose service uses (declared top-level). */
+  composeVolumes: string[];
+  /** compose `env_file` paths of the app and dev services (required). */
+  envFiles: string[];
+  /** compose services the app waits for (`condition: service_healthy`). */
+  dependsOn: string[];
+  /** kustomize secretGenerator entries. */
+  secretGenerators: SecretGenerator[];
+  /** Comment lines at the top of compose.yaml. */
+  composeNotes: string[];
+  /** Text appended to the NetworkPolicy's first comment sentence. */
+  policyNote: string;
+  /** Packages per language id. */
+  packages: Record<string, ServicePackages>;
+}
+
+/** One backing service: how it is detected and what it adds to the generated files. */
+export interface ServiceSupport {
+  /** Answer value and template folder name (`templates/services/<id>/`). */
+  id: string;
+  /** The answer it is a choice of (`database`). */
+  kind: string;
+  /** Human name, e.g. `PostgreSQL`. */
+  title: string;
+  /**
+   * Client libraries that mean the app uses this service, per language id, matched against
+   * the dependency names the language's detector reads (see `Dependency` in vocabulary.ts).
+   */
+  drivers: Record<string, RegExp[]>;
+  /** When drivers of several services of one kind are found, the highest wins (a migrated app keeps both). */
+  priority: number;
+  /**
+   * One writer only (SQLite's file lock): one replica, `Recreate`, no PodDisruptionBudget.
+   * The reason is said in the Deployment and README.Docker.md.
+   */
+  singleWriter: false | { reason: string };
+  /** The service's render facts for validated answers. */
+  context(answers: Answers): ServiceContext;
+}
+
+/** An empty service context, for modules to spread and fill. */
+export function emptyServiceContext(): ServiceContext {
+  return {
+    imageEnv: [],
+    composeEnv: [],
+    k8sEnv: [],
+    volumes: [],
+    composeVolumes: [],
+    envFiles: [],
+    dependsOn: [],
+    secretGenerators: [],
+    composeNotes: [],
+    policyNote: '',
+    packages: {},
+  };
+}

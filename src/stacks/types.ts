@@ -1,0 +1,80 @@
+/**
+ * The interface every language module implements (`src/stacks/<id>.ts`), with its template
+ * folder `templates/languages/<id>/`. The registry (`src/registry.ts`) is the only list of them.
+ */
+import type { Repo } from '../detect/repo.js';
+import type { Answers, Detection, Evidence, FieldSpec, StageInfo } from '../vocabulary.js';
+
+/** A Compose Watch rule of the `dev` service (Compose docs, "Use Compose Watch"). */
+export interface WatchRule {
+  action: 'sync' | 'rebuild' | 'sync+restart';
+  path: string;
+  target?: string;
+  ignore?: string[];
+}
+
+/** What the backing services contribute that a language's context depends on. */
+export interface ServiceFacts {
+  /** Data directories the app writes (e.g. SQLite's `/data`), owned by the runtime user. */
+  volumes: { name: string; path: string }[];
+  /** Distribution packages the active services need, by package set (see {@link ServicePackages}). */
+  packages: { debianBuild: string[]; alpineBuild: string[]; alpineRuntime: string[] };
+}
+
+/**
+ * The facts templates need from a language, as data. Every key is merged into the render
+ * context; the ones below are read by the shared templates, any others only by the
+ * language's own partials.
+ */
+export interface LanguageContext {
+  /**
+   * File name of the executable in the image (`/usr/local/bin/<bin>`); the service name for
+   * interpreted languages.
+   */
+  bin: string;
+  /** Dockerfile stages in order, for README.Docker.md. */
+  stages: StageInfo[];
+  /** The compose healthcheck in exec form; must work without a shell on distroless. */
+  healthcheck: string[];
+  /** compose `init: true` (an init process as PID 1; Docker docs `--init`). */
+  composeInit: boolean;
+  /** Compose Watch rules for the `dev` service. */
+  watch: WatchRule[];
+  /** The runtime stage's exec-form ENTRYPOINT (hadolint DL3025). */
+  entrypoint: string[];
+  /** The runtime stage's exec-form CMD; empty for none. */
+  cmd: string[];
+  [key: string]: unknown;
+}
+
+/** One language: its answers, its detection and the data its templates need. */
+export interface LanguageSupport {
+  /** Answer value and template folder name (`templates/languages/<id>/`): lowercase letters. */
+  id: string;
+  /** Human name, e.g. `Node.js`. */
+  title: string;
+  /** The language's own answer fields (each gets `language: id`); listed after the core fields. */
+  fields: FieldSpec[];
+  /** Port used when none is detected or given. */
+  defaultPort: number;
+  /** Source file extensions, with the dot: scanned for ports, health paths and dependencies. */
+  sourceExtensions: string[];
+  /** Port literals in the code, most specific first; group 1 is the port. */
+  portPatterns: RegExp[];
+  /**
+   * Does the repository at hand use this language? Evidence (its manifest, e.g. `go.mod`)
+   * when it does, undefined otherwise. Never throws for odd files.
+   */
+  identify(repo: Repo): Promise<Evidence | undefined>;
+  /**
+   * Fill `out` with the language's findings (its fields, `name`, `image`), the dependencies it
+   * read (matched against the services' drivers by the caller) and notes. Never throws for
+   * odd files.
+   */
+  detect(repo: Repo, out: Detection): Promise<void>;
+  /**
+   * The language's render facts for validated answers.
+   * @param facts what the active backing services need (volumes, packages).
+   */
+  context(answers: Answers, facts: ServiceFacts): LanguageContext;
+}

@@ -1,0 +1,133 @@
+/**
+ * The ground: the stack vocabulary every layer speaks — evidence and findings, answer fields,
+ * runtime bases, the naming rules of the field. Imports nothing from dockforge but errors.
+ */
+
+/** Where a finding comes from: a path relative to the repository root and a 1-based line (0 = the file itself). */
+export interface Evidence {
+  file: string;
+  line: number;
+}
+
+/** One detected value with the evidence for it. */
+export interface Finding<T = AnswerValue> {
+  value: T;
+  evidence: Evidence[];
+}
+
+/** Render evidence as `file:line` (or `file` when line is 0), for summaries and prompts. */
+export function formatEvidence(ev: Evidence[]): string {
+  return ev.map((e) => (e.line > 0 ? `${e.file}:${e.line}` : e.file)).join(', ');
+}
+
+/** A dependency a language's detector read from its manifests or sources, matched against service drivers. */
+export interface Dependency {
+  /**
+   * The dependency's name in the language's own terms: a Go module path, an npm package name,
+   * `prisma:<provider>` for a Prisma datasource, or for C `lib:<name>` (`-l<name>`),
+   * `header:<file>` (`#include`), `cmake:<Package>` (find_package), `pkg:<name>` (pkg-config).
+   */
+  name: string;
+  evidence: Evidence;
+}
+
+/** What detection returns: findings by answer key, dependencies, and notes for the summary. */
+export interface Detection {
+  findings: Record<string, Finding | undefined>;
+  dependencies: Dependency[];
+  notes: string[];
+}
+
+/** An empty detection (nothing detected), for commands that resolve from saved answers only. */
+export function emptyDetection(): Detection {
+  return { findings: {}, dependencies: [], notes: [] };
+}
+
+/** A typed answer value. */
+export type AnswerValue = string | number | boolean;
+
+/**
+ * A validated answer set: the core answers (typed below) plus the fields that language and
+ * service modules declare (read through each module's own typed view).
+ */
+export interface Answers {
+  /** Source language of the service: a registered language id. */
+  language: string;
+  /** Database the service uses: a registered database service id, or `none`. */
+  database: string;
+  /** Runtime base image family of the last stage (`alpine` or `distroless`). */
+  base: RuntimeBase;
+  /** Numeric user ID the container runs as; never 0 (hadolint DL3002, PSS restricted runAsNonRoot). */
+  uid: number;
+  /** Numeric group ID the container runs as; never 0. */
+  gid: number;
+  /** TCP port the service listens on inside the container (1-65535). */
+  port: number;
+  /** Service name: a DNS-1123 label (Kubernetes object names, compose service names). */
+  name: string;
+  /** Image reference used by compose and the Deployment, with a pinned tag (never `latest`, kube-linter latest-tag). */
+  image: string;
+  /** HTTP path of the health endpoint used by probes and the compose healthcheck. */
+  healthPath: string;
+  /** Alpine release for `alpine:<v>` and the `-alpine<v>` builder tags. */
+  alpineVersion: string;
+  [key: string]: AnswerValue;
+}
+
+/** Runtime base image families for the last stage (distroless README; Alpine). */
+export const RUNTIME_BASES = ['alpine', 'distroless'] as const;
+export type RuntimeBase = (typeof RUNTIME_BASES)[number];
+
+/** How one answer field is parsed, validated, described and asked: one row of the field table. */
+export interface FieldSpec {
+  key: string;
+  /** `enum`: one of `choices`; `int`: integer in [min, max]; `string`: matches `pattern`; `bool`. */
+  kind: 'enum' | 'int' | 'string' | 'bool';
+  /** Allowed values for `enum`. */
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+  pattern?: RegExp;
+  /** Human text for the allowed values, used in error messages. */
+  allowed: string;
+  /** One-line description, used in prompts and `--help`. */
+  describe: string;
+  /** Only meaningful for this language (a language module's own field); ignored otherwise. */
+  language?: string;
+  /** Asked interactively by `init` (in table order); other fields come from detection or `--set`. */
+  ask?: boolean;
+  /** Also a command-line flag `--<key>` on `init` (the others go through `--set`). */
+  flag?: boolean;
+  /** Older names accepted for this field in answers files, flags and `--set` (e.g. `runtime` for `base`). */
+  aliases?: readonly string[];
+  /**
+   * The value used when no flag, saved answer or detection gives one: a constant, or computed
+   * from the service name (e.g. the C executable defaults to it). Absent: the field must be
+   * given or detected.
+   */
+  fallback?: AnswerValue | ((name: string) => AnswerValue);
+}
+
+/** Largest UID/GID accepted: Linux IDs are 32-bit, Kubernetes `runAsUser` is int64 but runtimes use int32. */
+export const MAX_ID = 2147483647;
+
+/** Default UID and GID: 10001, above the ranges distributions allocate to system and login users. */
+export const DEFAULT_ID = 10001;
+
+/**
+ * DNS-1123 label (Kubernetes "names", RFC 1123): lowercase alphanumerics and `-`,
+ * starting and ending with an alphanumeric, at most 63 characters.
+ */
+export const DNS1123_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A relative path inside the project: no leading `/`, no `..` segment (used by path-valued fields). */
+export const RELATIVE_PATH = /^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/;
+
+/** A Dockerfile stage, listed in README.Docker.md. */
+export interface StageInfo {
+  name: string;
+  what: string;
+}
+
+/** Path of the answers file, relative to the project root. */
+export const ANSWERS_PATH = '.dockforge/answers.yaml';

@@ -73,10 +73,11 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineResult>
   );
   const given = Object.fromEntries(Object.entries(req.given).map(([k, v]) => [canonicalKey(k), v]));
 
-  let detection = emptyDetection();
+  // detection always runs: its warnings belong in README.Docker.md whatever the command; its
+  // values are used for answers by init, and by generate when the language changes
+  const detection = await detect(root, String(given.language ?? saved?.answers.language ?? ''));
   let resolved: Resolved;
   if (req.command === 'init') {
-    detection = await detect(root);
     if (pending.length > 0) return { pending, detection, record };
     resolved = await resolveAnswers({ given, saved: saved?.answers, detection, mode: req.mode ?? 'yes' });
   } else {
@@ -84,13 +85,17 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineResult>
     const answers = saved!.answers;
     // a new language's own answers come from detection
     const switching = given.language !== undefined && given.language !== answers.language;
-    if (switching) detection = await detect(root);
     const base = switching ? languageIndependent(answers) : answers;
-    resolved = await resolveAnswers({ given, saved: base, detection, mode: 'yes' });
+    resolved = await resolveAnswers({
+      given,
+      saved: base,
+      detection: switching ? detection : emptyDetection(),
+      mode: 'yes',
+    });
   }
 
   const pack = await resolvePack();
-  const rendered = await render(resolved.answers, pack, req.version);
+  const rendered = await render(resolved.answers, pack, req.version, detection.warnings);
   const disk = await readDisk(root, pathsToRead(rendered, record));
   const plan = reconcile(rendered, record, disk, { force: req.force, conflict: req.conflict });
   if (req.write) await execute(root, plan);

@@ -31,16 +31,44 @@ export interface Dependency {
   evidence: Evidence;
 }
 
-/** What detection returns: findings by answer key, dependencies, and notes for the summary. */
+/** An environment variable the code reads, with where, and the default the code falls back to when visible. */
+export interface EnvRead {
+  name: string;
+  evidence: Evidence;
+  /** A literal default next to the read (`getenv("PORT", "3000")`, `process.env.PORT || 3000`). */
+  fallback?: string;
+}
+
+/**
+ * Something dockforge cannot make work on its own, with the evidence: printed in the summary
+ * and written into README.Docker.md under "Before you deploy".
+ */
+export interface Warning {
+  /** Stable identifier, kebab-case (e.g. `hard-coded-localhost`, `required-argv`). */
+  code: string;
+  /** One sentence: what is wrong and what to do. */
+  message: string;
+  evidence: Evidence[];
+}
+
+/** What detection returns: findings by answer key, dependencies, env reads, warnings and notes for the summary. */
 export interface Detection {
   findings: Record<string, Finding | undefined>;
   dependencies: Dependency[];
+  /** Environment variables the code reads (every scanned source file of the language). */
+  envReads: EnvRead[];
+  warnings: Warning[];
   notes: string[];
 }
 
 /** An empty detection (nothing detected), for commands that resolve from saved answers only. */
 export function emptyDetection(): Detection {
-  return { findings: {}, dependencies: [], notes: [] };
+  return { findings: {}, dependencies: [], envReads: [], warnings: [], notes: [] };
+}
+
+/** Add a warning unless one with the same code and message is there already. */
+export function addWarning(d: Detection, w: Warning): void {
+  if (!d.warnings.some((x) => x.code === w.code && x.message === w.message)) d.warnings.push(w);
 }
 
 /** A typed answer value. */

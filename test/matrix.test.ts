@@ -113,9 +113,18 @@ describe.each(registryCells())('cell $id', ({ answers }) => {
     expect(pod.volumes.find((v: any) => v.name === 'tmp').emptyDir).toBeTruthy();
     const c = pod.containers[0];
     // startup and readiness call the health path; liveness is a TCP check on the same port
-    for (const p of ['startupProbe', 'readinessProbe'])
-      expect(c[p].httpGet).toEqual({ path: answers.healthPath, port: 'http' });
-    expect(c.livenessProbe.tcpSocket).toEqual({ port: 'http' });
+    if (answers.healthPath === 'none') {
+      // no health route: TCP readiness, and liveness runs the compose healthcheck's command
+      for (const p of ['startupProbe', 'readinessProbe']) expect(c[p].tcpSocket).toEqual({ port: 'http' });
+      const compose = parseYaml(f.get('compose.yaml')!);
+      expect(c.livenessProbe.exec.command).toEqual(compose.services.app.healthcheck.test.slice(1));
+    } else {
+      // startup and readiness call the health path; liveness is a TCP check on the same port
+      for (const p of ['startupProbe', 'readinessProbe']) {
+        expect(c[p].httpGet).toEqual({ path: answers.healthPath, port: 'http' });
+      }
+      expect(c.livenessProbe.tcpSocket).toEqual({ port: 'http' });
+    }
     expect(c.image).toMatch(/:[^:]+$/);
     if (database === 'sqlite') {
       expect(dep.spec.replicas).toBe(1);

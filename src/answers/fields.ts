@@ -108,10 +108,11 @@ export function fieldTable(): FieldSpec[] {
     {
       key: 'healthPath',
       kind: 'string',
-      pattern: /^\/[A-Za-z0-9._~/-]*$/,
-      allowed: 'an absolute URL path such as /health',
+      pattern: /^(none|\/[A-Za-z0-9._~/-]*)$/,
+      allowed: 'an absolute URL path such as /health, or none (TCP checks on the port)',
       describe: 'Health endpoint path',
-      fallback: '/health',
+      // no detected route: TCP checks, never a path the app may not serve (restart loops)
+      fallback: 'none',
     },
     {
       key: 'alpineVersion',

@@ -48,6 +48,16 @@ export function formatChanges(plan: Plan, root: string, dryRun: boolean): string
   return lines.join('\n');
 }
 
+/** Warnings, one line each with their evidence, as printed in the summaries. */
+export function formatWarnings(detection: Detection): string {
+  return detection.warnings
+    .map((w) => {
+      const where = w.evidence.length > 0 ? pc.dim(`  (${formatEvidence(w.evidence)})`) : '';
+      return `${pc.yellow('warning')}: ${w.message}${where}\n`;
+    })
+    .join('');
+}
+
 /** The message printed when conflicts of an earlier run block a run. */
 export function pendingMessage(pending: string[]): string {
   return `dockforge: resolve the conflicts first (markers or .rej files remain): ${pending.join(', ')}\n`;

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { planDiff } from '../plan/reconcile.js';
 import { runPipeline } from '../pipeline.js';
 import { parseSets, projectRoot } from './args.js';
-import { formatChanges, pendingMessage } from './format.js';
+import { formatChanges, formatWarnings, pendingMessage } from './format.js';
 
 export interface GenerateArgs {
   dir?: string;
@@ -65,6 +65,7 @@ export async function runGenerate(args: GenerateArgs, version: string): Promise<
   }
   if (args.dryRun) process.stdout.write(planDiff(plan));
   process.stdout.write(`${formatChanges(plan, root, Boolean(args.dryRun))}\n`);
+  process.stdout.write(formatWarnings(result.detection));
   const dropped = plan.changes.filter((c) => c.action === 'forced');
   if (dropped.length > 0) {
     process.stdout.write(`${pc.yellow('--force')} dropped edits in: ${dropped.map((c) => c.path).join(', ')}\n`);

@@ -6,7 +6,7 @@
 import pc from 'picocolors';
 import { runPipeline } from '../pipeline.js';
 import { flagAnswers, parseSets, projectRoot } from './args.js';
-import { formatAnswers, formatChanges, pendingMessage } from './format.js';
+import { formatAnswers, formatChanges, formatWarnings, pendingMessage } from './format.js';
 
 export interface InitArgs {
   dir?: string;
@@ -40,6 +40,10 @@ export async function runInit(args: InitArgs, version: string): Promise<number> 
   );
   out.write(`${formatAnswers(resolved, detection)}\n`);
   for (const note of detection.notes) out.write(`${pc.yellow('note')}: ${note}\n`);
+  if (a.healthPath === 'none') {
+    out.write(`${pc.yellow('note')}: no health route found in the code: health checks and probes are TCP checks\n`);
+  }
+  out.write(formatWarnings(detection));
   out.write(`${formatChanges(plan, root, false)}\n`);
   if (plan.conflicts.length > 0) {
     out.write(
@@ -52,7 +56,7 @@ export async function runInit(args: InitArgs, version: string): Promise<number> 
       'Next:',
       `  docker build -t ${a.image} .`,
       `  docker compose up --build${a.database === 'postgres' ? '              # app + PostgreSQL' : ''}`,
-      `  curl http://127.0.0.1:${a.port}${a.healthPath}`,
+      `  curl http://127.0.0.1:${a.port}${a.healthPath === 'none' ? '/' : a.healthPath}`,
       '  kubectl apply -k k8s/',
       'See README.Docker.md. Change the stack later with: dockforge generate --set key=value',
       '',

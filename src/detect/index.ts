@@ -12,27 +12,35 @@ import path from 'node:path';
 import { allLanguages, allServices, serviceKinds } from '../registry.js';
 import type { LanguageSupport } from '../stacks/types.js';
 import type { Detection, Evidence } from '../vocabulary.js';
+import { emptyDetection } from '../vocabulary.js';
 import { openRepo, toLabel } from './repo.js';
 import type { Repo } from './repo.js';
 
 export type { Detection };
 
-/** Health paths probed for in source string literals, most specific first. */
-const HEALTH_PATHS = ['/healthz', '/health', '/livez', '/readyz', '/ping'];
-
+/**
+ * Health-like route names, most preferred first (Kubernetes' own /healthz, /livez, /readyz
+ * convention; the common /health, /healthcheck, /ping, /status).
+ */
+const HEALTH_NAMES = ['healthz', 'health', 'healthcheck', 'health-check', 'livez', 'readyz', 'ready', 'ping', 'status'];
 /** Test files, never a source of ports or routes. */
 const TEST_FILE = /(_test\.go|\.test\.[cm]?[jt]s|\.spec\.[cm]?[jt]s)$/;
+
+/** A string literal holding a health-like path, with optional prefix segments and method (`"GET /v1/healthcheck"`). */
+const HEALTH_LITERAL = new RegExp(`["'\`](?:GET )?((?:/[A-Za-z0-9._-]+)*/(${HEALTH_NAMES.join('|')})/?)["'\` ?]`);
 
 /**
  * Detect the stack of the repository at `root`.
  *
  * @param root absolute path of the repository (the build context).
+ * @param prefer a language id to detect with when it identifies the repository too (the saved
+ *   answer), instead of the first one that does.
  * @returns findings with evidence (absent keys were not detected), dependencies and notes.
  * @throws only when `root` itself is unreadable; odd files are skipped.
  */
-export async function detect(root: string): Promise<Detection> {
+export async function detect(root: string, prefer?: string): Promise<Detection> {
   await fs.readdir(root);
-  const d: Detection = { findings: {}, dependencies: [], notes: [] };
+  const d = emptyDetection();
   const repo = await openRepo(
     root,
     allLanguages().flatMap((l) => l.sourceExtensions),
@@ -43,7 +51,7 @@ export async function detect(root: string): Promise<Detection> {
     const ev = await lang.identify(repo);
     if (ev) claims.push({ lang, ev });
   }
-  const chosen = claims[0];
+  const chosen = claims.find((c) => c.lang.id === prefer) ?? claims[0];
   if (chosen) {
     d.findings.language = { value: chosen.lang.id, evidence: [chosen.ev] };
     if (claims.length > 1) {
@@ -87,28 +95,48 @@ function matchServices(language: string, d: Detection): void {
   }
 }
 
+/** Rank of a health-like path (lower is better), or -1 when the path is not health-like. */
+function healthRank(p: string): number {
+  const last = p.replace(/\/$/, '').split('/').pop() ?? '';
+  return HEALTH_NAMES.indexOf(last.toLowerCase());
+}
+
+/**
+ * Port, health path and environment reads from the language's sources. The health path is a
+ * health-like route (or literal) when there is one, else the root `/` when a route serves it;
+ * with neither, no finding: the answer falls back to TCP checks.
+ */
 async function detectPortAndHealth(repo: Repo, lang: LanguageSupport, d: Detection): Promise<void> {
   const f = d.findings;
   let best: { rank: number; port: number; ev: Evidence } | undefined;
   let health: { rank: number; value: string; ev: Evidence } | undefined;
+  let root: Evidence | undefined;
   const files = repo.sources.filter((s) => lang.sourceExtensions.includes(path.extname(s)) && !TEST_FILE.test(s));
   for (const file of files) {
     const t = await repo.read(file);
     if (!t) continue;
     t.lines.forEach((line, i) => {
+      const ev = { file, line: i + 1 };
       lang.portPatterns.forEach((re, rank) => {
         const m = re.exec(line);
         const port = m ? Number(m[1]) : 0;
-        if (port >= 1 && port <= 65535 && (!best || rank < best.rank)) best = { rank, port, ev: { file, line: i + 1 } };
+        if (port >= 1 && port <= 65535 && (!best || rank < best.rank)) best = { rank, port, ev };
       });
-      HEALTH_PATHS.forEach((p, rank) => {
-        // a string literal holding the path, optionally as a route pattern ("GET /health")
-        if (new RegExp(`["'\`](?:GET )?${p}["'\` ?]`).test(line) && (!health || rank < health.rank)) {
-          health = { rank, value: p, ev: { file, line: i + 1 } };
-        }
-      });
+      for (const re of lang.envPatterns) {
+        for (const m of line.matchAll(re)) d.envReads.push({ name: m[1]!, evidence: ev, fallback: m[2] });
+      }
+      const candidates: string[] = [];
+      for (const re of lang.routePatterns) for (const m of line.matchAll(re)) candidates.push(m[1]!);
+      const lit = HEALTH_LITERAL.exec(line);
+      if (lit) candidates.push(lit[1]!);
+      for (const p of candidates) {
+        if (p === '/' && !root) root = ev;
+        const rank = healthRank(p);
+        if (rank >= 0 && (!health || rank < health.rank)) health = { rank, value: p, ev };
+      }
     });
   }
   if (best) f.port = { value: best.port, evidence: [best.ev] };
   if (health) f.healthPath = { value: health.value, evidence: [health.ev] };
+  else if (root) f.healthPath = { value: '/', evidence: [root] };
 }

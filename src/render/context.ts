@@ -41,8 +41,12 @@ export interface RenderContext extends LanguageContext, Omit<ServiceContext, 'pa
   singleWriter: boolean;
   /** Why, for comments and README.Docker.md. */
   singleWriterReason: string;
+  /** The compose healthcheck's command without `CMD`: the liveness exec probe when checks are TCP. */
+  livenessCommand: string[];
   /** Files under k8s/ that kustomization.yaml lists (filled in by the renderer). */
   k8sResources: string[];
+  /** README.Docker.md "Before you deploy": message and `file:line` evidence (filled in by the renderer). */
+  warnings: { message: string; evidence: string }[];
   [key: string]: unknown;
 }
 
@@ -93,9 +97,10 @@ export function buildContext(
   };
   const writer = services.map((id) => findService(id.id)!.singleWriter).find((w) => w !== false);
   const port = { name: 'PORT', value: String(answers.port) };
+  const languageContext = language.context(answers, facts);
   return {
     ...answers,
-    ...language.context(answers, facts),
+    ...languageContext,
     answers,
     version: meta.version,
     pack: meta.pack,
@@ -115,8 +120,10 @@ export function buildContext(
     secretGenerators: all((s) => s.secretGenerators),
     composeNotes: all((s) => s.composeNotes),
     policyNote: services.map((s) => s.policyNote).join(''),
+    livenessCommand: languageContext.healthcheck.slice(1),
     singleWriter: Boolean(writer),
     singleWriterReason: writer ? writer.reason : '',
     k8sResources: [],
+    warnings: [],
   };
 }

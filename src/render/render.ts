@@ -6,7 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { answersToYaml } from '../answers/file.js';
 import type { ResolvedPack } from '../templates/pack.js';
 import { matches } from '../templates/pack.js';
-import type { Answers } from '../vocabulary.js';
+import type { Answers, Warning } from '../vocabulary.js';
+import { formatEvidence } from '../vocabulary.js';
 import { buildContext } from './context.js';
 
 /** One generated file. */
@@ -44,11 +45,19 @@ export interface Rendered {
 /**
  * Render every file of `pack` that applies to `answers`.
  * @param version dockforge's version, printed in headers and recorded in the answers file.
+ * @param warnings what detection found that dockforge cannot make work: README.Docker.md lists
+ *   them under "Before you deploy" (none: no section).
  * @throws Error when a template fails (strict mode: an unknown variable) or renders a YAML
  *   file that does not parse — a bug in the pack, reported with the template's name.
  */
-export async function render(answers: Answers, pack: ResolvedPack, version: string): Promise<Rendered> {
+export async function render(
+  answers: Answers,
+  pack: ResolvedPack,
+  version: string,
+  warnings: readonly Warning[] = [],
+): Promise<Rendered> {
   const ctx = buildContext(answers, { version, pack: pack.id, partialNames: pack.partialNames });
+  ctx.warnings = warnings.map((w) => ({ message: w.message, evidence: formatEvidence(w.evidence) }));
   const entries = pack.files.filter((e) => matches(e.when, ctx));
   ctx.k8sResources = entries
     .map((e) => e.path)

@@ -5,7 +5,7 @@
 import type { Repo, TextFile } from '../detect/repo.js';
 import { findLine, toLabel } from '../detect/repo.js';
 import type { Answers, Dependency, Detection } from '../vocabulary.js';
-import { healthUrl, runtimeStage, wgetHealthcheck } from './common.js';
+import { compiledHealthcheck, httpHealth, needsProbe, runtimeStage } from './common.js';
 import type { LanguageContext, LanguageSupport, ServiceFacts } from './types.js';
 
 /** C build systems. */
@@ -102,14 +102,16 @@ function cContext(answers: Answers, facts: ServiceFacts): LanguageContext {
       name: 'build',
       what: `\`${a.cBuild}\` build, stripped binary${distroless ? ' and its shared-library closure' : ''}`,
     },
-    ...(distroless ? [{ name: 'healthcheck', what: 'tiny static probe for the compose healthcheck' }] : []),
+    ...(needsProbe(a) ? [{ name: 'healthcheck', what: 'tiny static probe for the compose healthcheck' }] : []),
     { name: 'dev', what: 'the build stage as the runtime user' },
     runtimeStage(a),
   ];
   return {
     bin: a.cBinary,
     stages,
-    healthcheck: distroless ? ['CMD', '/usr/local/bin/healthcheck', healthUrl(a)] : wgetHealthcheck(a),
+    healthcheck: compiledHealthcheck(a),
+    probe: needsProbe(a),
+    httpHealth: httpHealth(a),
     composeInit: false,
     watch: [{ action: 'rebuild', path: '.' }],
     entrypoint: [`/usr/local/bin/${a.cBinary}`],
@@ -154,6 +156,11 @@ export const c: LanguageSupport = {
     /htons\(\s*(\d{2,5})\s*\)/,
     /"PORT"[^\n]*"(\d{2,5})"/,
     /\bport\s*=\s*(\d{2,5})\b/i,
+  ],
+  envPatterns: [/\bgetenv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/g],
+  routePatterns: [
+    /\b(?:strcmp|strcasecmp|strncmp)\s*\(\s*[\w>.-]+\s*,\s*"(\/[^"\s]*)"/g,
+    /"(?:GET|ANY)"\s*,\s*[^,]*,\s*"(\/[^"\s]*)"/g,
   ],
   async identify(repo) {
     if (!repo.sources.some((s) => s.endsWith('.c'))) return undefined;

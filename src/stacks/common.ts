@@ -11,9 +11,31 @@ export function wgetHealthcheck(a: Answers): string[] {
   return ['CMD', 'wget', '-q', '-O', '/dev/null', healthUrl(a)];
 }
 
-/** The health endpoint as seen from inside the container: `http://127.0.0.1:<port><path>`. */
+/** True when the answers name an HTTP health path; `none` means TCP checks on the port. */
+export function httpHealth(a: Answers): boolean {
+  return a.healthPath !== 'none';
+}
+
+/**
+ * The health check as seen from inside the container: `http://127.0.0.1:<port><path>`, or
+ * `tcp://127.0.0.1:<port>` when there is no health path (the static probe understands both).
+ */
 export function healthUrl(a: Answers): string {
-  return `http://127.0.0.1:${a.port}${a.healthPath}`;
+  return httpHealth(a) ? `http://127.0.0.1:${a.port}${a.healthPath}` : `tcp://127.0.0.1:${a.port}`;
+}
+
+/**
+ * Whether a compiled language ships the static probe (`.dockforge/healthcheck/`): distroless
+ * has no HTTP client or shell (distroless README), and a TCP check has no tool on Alpine that
+ * behaves the same everywhere (BusyBox `nc` options vary by build).
+ */
+export function needsProbe(a: Answers): boolean {
+  return a.base === 'distroless' || !httpHealth(a);
+}
+
+/** The compose healthcheck of a compiled language: the static probe, or BusyBox wget for HTTP on Alpine. */
+export function compiledHealthcheck(a: Answers): string[] {
+  return needsProbe(a) ? ['CMD', '/usr/local/bin/healthcheck', healthUrl(a)] : wgetHealthcheck(a);
 }
 
 /** The last stage, as listed in README.Docker.md. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Repo, TextFile } from '../detect/repo.js';
 import { findLine, toLabel } from '../detect/repo.js';
 import type { Answers, Detection } from '../vocabulary.js';
-import { healthUrl, runtimeStage, wgetHealthcheck } from './common.js';
+import { compiledHealthcheck, httpHealth, needsProbe, runtimeStage } from './common.js';
 import type { LanguageContext, LanguageSupport, ServiceFacts } from './types.js';
 
 /** Go release used when go.mod has no `go` line. */
@@ -81,7 +81,7 @@ function goContext(answers: Answers, facts: ServiceFacts): LanguageContext {
   const stages = [
     { name: 'base', what: 'Go toolchain and `go mod download` (cached until go.mod/go.sum change)' },
     { name: 'build', what: 'static, stripped binary (`-trimpath -ldflags="-s -w"`)' },
-    ...(distroless ? [{ name: 'healthcheck', what: 'tiny static probe for the compose healthcheck' }] : []),
+    ...(needsProbe(a) ? [{ name: 'healthcheck', what: 'tiny static probe for the compose healthcheck' }] : []),
     { name: 'dev', what: 'toolchain, sources and an unstripped build, for `compose watch`' },
     runtimeStage(a),
   ];
@@ -92,7 +92,9 @@ function goContext(answers: Answers, facts: ServiceFacts): LanguageContext {
   return {
     bin: a.name,
     stages,
-    healthcheck: distroless ? ['CMD', '/usr/local/bin/healthcheck', healthUrl(a)] : wgetHealthcheck(a),
+    healthcheck: compiledHealthcheck(a),
+    probe: needsProbe(a),
+    httpHealth: httpHealth(a),
     composeInit: false,
     watch: [{ action: 'rebuild', path: '.' }],
     entrypoint: [`/usr/local/bin/${a.name}`],
@@ -137,6 +139,15 @@ export const go: LanguageSupport = {
     /"PORT"[^\n]*"(\d{2,5})"/,
     /\bport\s*(?::=|=)\s*"(\d{2,5})"/i,
     /":(\d{2,5})"/,
+  ],
+  envPatterns: [
+    /os\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/g,
+    /\b[gG]et[eE]nv\w*\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,\s*"([^"]*)"/g,
+    /\b(?:env|envconfig)\s*:\s*"([A-Za-z_][A-Za-z0-9_]*)[",]/g,
+  ],
+  routePatterns: [
+    /\.(?:GET|Get|HandleFunc|Handle|HEAD|Any)\(\s*"(?:GET\s+)?(\/[^"\s{]*)"/g,
+    /\bhttp\.(?:HandleFunc|Handle)\(\s*"(?:GET\s+)?(\/[^"\s{]*)"/g,
   ],
   async identify(repo) {
     return (await repo.exists('go.mod')) ? { file: 'go.mod', line: 1 } : undefined;

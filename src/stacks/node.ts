@@ -7,7 +7,7 @@ import type { Repo } from '../detect/repo.js';
 import { findLine, toLabel } from '../detect/repo.js';
 import type { Answers, Detection, Evidence } from '../vocabulary.js';
 import { RELATIVE_PATH } from '../vocabulary.js';
-import { healthUrl, runtimeStage, wgetHealthcheck } from './common.js';
+import { healthUrl, httpHealth, runtimeStage, wgetHealthcheck } from './common.js';
 import type { LanguageContext, LanguageSupport, ServiceFacts, WatchRule } from './types.js';
 
 /**
@@ -233,6 +233,22 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
   }
 }
 
+/**
+ * The compose healthcheck: BusyBox wget for HTTP on Alpine; otherwise node itself, which is in
+ * every Node image (distroless has no shell or HTTP client: distroless README) — `fetch` for
+ * HTTP, a `net` connect for TCP.
+ */
+function nodeHealthcheck(a: NodeAnswers): string[] {
+  const node = a.base === 'distroless' ? '/nodejs/bin/node' : 'node';
+  if (httpHealth(a)) {
+    if (a.base === 'alpine') return wgetHealthcheck(a);
+    const url = healthUrl(a);
+    return ['CMD', node, '-e', `fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`];
+  }
+  const connect = `require('net').connect(${a.port}, '127.0.0.1')`;
+  return ['CMD', node, '-e', `${connect}.on('connect', () => process.exit(0)).on('error', () => process.exit(1))`];
+}
+
 function nodeContext(answers: Answers, facts: ServiceFacts): LanguageContext {
   const a = answers as NodeAnswers;
   const distroless = a.base === 'distroless';
@@ -251,19 +267,12 @@ function nodeContext(answers: Answers, facts: ServiceFacts): LanguageContext {
         { action: 'sync+restart', path: '.', target: '/app', ignore: ['node_modules/'] },
         { action: 'rebuild', path: 'package.json' },
       ];
-  const url = healthUrl(a);
   return {
     bin: a.name,
     stages,
-    // distroless has no shell or HTTP client (distroless README): node's own fetch is the probe
-    healthcheck: distroless
-      ? [
-          'CMD',
-          '/nodejs/bin/node',
-          '-e',
-          `fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-        ]
-      : wgetHealthcheck(a),
+    healthcheck: nodeHealthcheck(a),
+    probe: false,
+    httpHealth: httpHealth(a),
     composeInit: true,
     watch,
     entrypoint: distroless ? ['/nodejs/bin/node'] : ['/sbin/tini', '--', 'node'],
@@ -340,6 +349,11 @@ export const node: LanguageSupport = {
     /\bport\s*[:=]\s*(\d{2,5})\b/i,
     /env\.PORT\b[^\n]*?\b(\d{2,5})\b/,
   ],
+  envPatterns: [
+    /process\.env\.([A-Za-z_][A-Za-z0-9_]*)(?:\s*(?:\|\||\?\?)\s*['"`]?([^'"`\s);,]+))?/g,
+    /process\.env\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\](?:\s*(?:\|\||\?\?)\s*['"`]?([^'"`\s);,]+))?/g,
+  ],
+  routePatterns: [/\.(?:get|all|route)\(\s*['"`](\/[^'"`\s:]*)['"`]/g, /\burl\s*:\s*['"`](\/[^'"`\s:]*)['"`]/g],
   async identify(repo) {
     return (await repo.read('package.json')) ? { file: 'package.json', line: 1 } : undefined;
   },

@@ -36,6 +36,8 @@ export interface LanguageContext {
   stages: StageInfo[];
   /** The compose healthcheck in exec form; must work without a shell on distroless. */
   healthcheck: string[];
+  /** True when checks call an HTTP health path; false for TCP checks on the port (`healthPath: none`). */
+  httpHealth: boolean;
   /** compose `init: true` (an init process as PID 1; Docker docs `--init`). */
   composeInit: boolean;
   /** Compose Watch rules for the `dev` service. */
@@ -61,6 +63,16 @@ export interface LanguageSupport {
   sourceExtensions: string[];
   /** Port literals in the code, most specific first; group 1 is the port. */
   portPatterns: RegExp[];
+  /**
+   * Environment reads in the code: group 1 is the variable's name, optional group 2 a literal
+   * default next to it. Every match on every line of the language's sources counts.
+   */
+  envPatterns: RegExp[];
+  /**
+   * Route registrations: group 1 is the path of a GET (or any-method) route, e.g. `r.GET("/ping"`.
+   * Used to find a health-like route and a root route that exists.
+   */
+  routePatterns: RegExp[];
   /**
    * Does the repository at hand use this language? Evidence (its manifest, e.g. `go.mod`)
    * when it does, undefined otherwise. Never throws for odd files.

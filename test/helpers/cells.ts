@@ -24,6 +24,10 @@ const VARIANTS: { id: string; language: string; database: string; answers: Recor
     answers: { packageManager: 'yarn', nodeNative: true, nodeStart: 'server.js', nodeVersion: '20' },
   },
   { id: 'c-cmake', language: 'c', database: 'postgres', answers: { cBuild: 'cmake', cBinary: 'api' } },
+  // no health route: TCP checks (the probe in TCP mode, tcpSocket and exec probes)
+  { id: 'go-tcp', language: 'go', database: 'sqlite', answers: { healthPath: 'none' } },
+  { id: 'node-tcp', language: 'node', database: 'none', answers: { healthPath: 'none' } },
+  { id: 'c-tcp', language: 'c', database: 'postgres', answers: { healthPath: 'none' } },
 ];
 
 /**

@@ -8,6 +8,8 @@ npm run build --silent
 for dir in examples/*/; do
   name=$(basename "$dir")
   case "$name" in *-postgres) runtime=alpine ;; *) runtime=distroless ;; esac
+  # answers from detection, as on a fresh clone (the record stays: it is the merge base)
+  rm -f "$dir/.dockforge/answers.yaml"
   node dist/cli/main.js init --yes --base "$runtime" --dir "$dir" > /dev/null
   echo "regenerated examples/$name ($runtime)"
 done

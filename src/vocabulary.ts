@@ -122,6 +122,8 @@ export interface FieldSpec {
   describe: string;
   /** Only meaningful for this language (a language module's own field); ignored otherwise. */
   language?: string;
+  /** Only meaningful when this backing service is in use (a service module's own field). */
+  service?: string;
   /** Asked interactively by `init` (in table order); other fields come from detection or `--set`. */
   ask?: boolean;
   /** Also a command-line flag `--<key>` on `init` (the others go through `--set`). */

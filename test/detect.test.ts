@@ -25,7 +25,7 @@ describe('detection', () => {
     expect(answers).toMatchObject({
       language: 'go',
       database: 'postgres',
-      goVersion: '1.24',
+      goVersion: '1.26',
       goMain: './cmd/api',
       cgo: true,
       port: 9090,
@@ -37,6 +37,9 @@ describe('detection', () => {
     expect(out).toMatch(/port\s+9090\s+detected \(cmd\/api\/main\.go:11\)/);
     expect(out).toMatch(/cgo\s+true\s+detected \(go\.mod:7\)/);
     expect(out).toMatch(/note: github\.com\/mattn\/go-sqlite3 is a cgo driver/);
+    // go.mod's go line is a minimum: the oldest maintained Go release that satisfies it
+    expect(out).toMatch(/goVersion\s+1\.26\s+detected \(go\.mod:3\)/);
+    expect(out).toMatch(/note: go\.mod asks for Go 1\.24 or newer: building with Go 1\.26/);
   });
 
   it('Node: scoped name, engines major, pnpm lockfile, build script and tsconfig outDir, native addon', () => {

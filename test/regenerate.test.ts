@@ -224,7 +224,7 @@ describe('generate', () => {
       ),
     );
     expect(read(dir, 'k8s/secrets/postgres.env')).not.toBe(k8sSecret);
-    expect(read(dir, 'k8s/secrets/postgres.env')).toMatch(/^password=[A-Za-z0-9_-]{32}\n$/);
+    expect(read(dir, 'k8s/secrets/postgres.env')).toMatch(/^password=[A-Za-z0-9_-]{32}\ndatabase-url=postgres:\/\//);
   });
 
   it('init in a repository with answers asks again with them as defaults (--yes keeps them) and merges', () => {
@@ -270,8 +270,23 @@ describe('generate', () => {
     const r = runCli(['init', '--yes', '--database', 'postgres'], dir);
     expect(r.code, r.stderr).toBe(0);
     const env = read(dir, '.dockforge/secrets/postgres.env');
-    expect(env).toMatch(/^POSTGRES_PASSWORD=[A-Za-z0-9_-]{32}\nPGPASSWORD=[A-Za-z0-9_-]{32}\n$/);
-    expect(read(dir, 'k8s/secrets/postgres.env')).toMatch(/^password=[A-Za-z0-9_-]{32}\n$/);
+    const pw = /^POSTGRES_PASSWORD=([A-Za-z0-9_-]{32})\n/.exec(env)![1]!;
+    // the password, and the DATABASE_URL that embeds it (PostgreSQL docs, "Connection URIs")
+    expect(env).toBe(
+      `POSTGRES_PASSWORD=${pw}\nPGPASSWORD=${pw}\n` +
+        `DATABASE_URL=postgres://orders-api:${pw}@db:5432/orders-api?sslmode=disable\n`,
+    );
+    const k8s = read(dir, 'k8s/secrets/postgres.env');
+    const kpw = /^password=([A-Za-z0-9_-]{32})\n/.exec(k8s)![1]!;
+    expect(k8s).toBe(
+      `password=${kpw}\ndatabase-url=postgres://orders-api:${kpw}@orders-api-postgres:5432/orders-api?sslmode=disable\n`,
+    );
+    // a changed answer rewrites the derived lines and keeps the random value
+    expect(runCli(['generate', '--set', 'name=billing'], dir).code).toBe(0);
+    expect(read(dir, '.dockforge/secrets/postgres.env')).toBe(
+      `POSTGRES_PASSWORD=${pw}\nPGPASSWORD=${pw}\n` +
+        `DATABASE_URL=postgres://billing:${pw}@db:5432/billing?sslmode=disable\n`,
+    );
     expect(statSync(path.join(dir, '.dockforge/secrets/postgres.env')).mode & 0o777).toBe(0o600);
     const gitignore = read(dir, '.gitignore');
     expect(gitignore).toContain('/.dockforge/secrets/');

@@ -7,7 +7,7 @@
  * (`database`), each language module its own fields (registry).
  */
 import { UsageError } from '../errors.js';
-import { allLanguages, findLanguage, serviceKinds, servicesOfKind } from '../registry.js';
+import { allLanguages, allServices, findLanguage, findService, serviceKinds, servicesOfKind } from '../registry.js';
 import type { Answers, AnswerValue, FieldSpec } from '../vocabulary.js';
 import { DEFAULT_ID, DNS1123_LABEL, MAX_ID, RUNTIME_BASES } from '../vocabulary.js';
 
@@ -86,6 +86,14 @@ export function fieldTable(): FieldSpec[] {
       flag: true,
     },
     {
+      key: 'portEnv',
+      kind: 'string',
+      pattern: /^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$/,
+      allowed: 'environment variable names separated by commas, e.g. PORT or SERVER_PORT,HTTP_ADDR',
+      describe: 'Environment variables the app reads its port (or listen address) from',
+      fallback: 'PORT',
+    },
+    {
       key: 'name',
       kind: 'string',
       pattern: DNS1123_LABEL,
@@ -124,7 +132,8 @@ export function fieldTable(): FieldSpec[] {
     },
   ];
   const own = allLanguages().flatMap((l) => l.fields.map((f) => ({ ...f, language: l.id })));
-  return [...core, ...own];
+  const services = allServices().flatMap((s) => (s.fields ?? []).map((f) => ({ ...f, service: s.id })));
+  return [...core, ...own, ...services];
 }
 
 /** Look up a field by key or alias (`runtime` → `base`); undefined for unknown keys. */
@@ -178,10 +187,19 @@ export function parseField(key: string, raw: unknown): AnswerValue {
   }
 }
 
-/** True when `key` matters for `language` (not scoped to another language). */
-export function appliesTo(key: string, language: string): boolean {
+/**
+ * True when `key` matters for these answers: not scoped to another language, and not to a
+ * service that is not in use.
+ * @param answers the answers so far (at least `language` and the service kinds when known).
+ */
+export function appliesTo(key: string, answers: Record<string, unknown>): boolean {
   const spec = fieldSpec(key);
-  return !spec?.language || spec.language === language;
+  if (spec?.language && spec.language !== answers.language) return false;
+  if (spec?.service) {
+    const kind = findService(spec.service)?.kind;
+    return kind !== undefined && answers[kind] === spec.service;
+  }
+  return true;
 }
 
 /**
@@ -196,9 +214,10 @@ export function fallbackFor(key: string, language: string | undefined, name: str
 }
 
 /**
- * Validate a whole answer set (e.g. read back from `.dockforge/answers.yaml`). Fields of other
- * languages may be absent (they are filled from their fallbacks, so a Go project's answers
- * file holds no Node keys); aliases are accepted (`runtime` for `base`).
+ * Validate a whole answer set (e.g. read back from `.dockforge/answers.yaml`). Absent fields
+ * take their defaults: fields of other languages and unused services (a Go project's answers
+ * file holds no Node keys) and fields added by a newer dockforge; aliases are accepted
+ * (`runtime` for `base`). Only `language` has no default.
  *
  * @param input an object keyed by field name or alias; unknown keys are refused.
  * @returns a typed copy with fields in table order.
@@ -217,13 +236,15 @@ export function validateAnswers(input: Record<string, unknown>): Answers {
   const name = byKey.name === undefined ? 'app' : (parseField('name', byKey.name) as string);
   for (const spec of fieldTable()) {
     let raw = byKey[spec.key];
-    if ((raw === undefined || raw === null) && spec.language && spec.language !== language) {
-      raw = fallbackFor(spec.key, language, name);
-    }
+    // a field of another language or an unused service, or one an older dockforge did not
+    // write, takes its default
+    if (raw === undefined || raw === null) raw = fallbackFor(spec.key, language, name);
     if (raw === undefined || raw === null) {
       throw new UsageError(`missing answer ${spec.key}: expected ${spec.allowed}`);
     }
     out[spec.key] = parseField(spec.key, raw);
   }
+  const problem = findLanguage(language)?.check?.(out as Answers);
+  if (problem) throw new UsageError(problem);
   return out as Answers;
 }

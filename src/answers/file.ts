@@ -56,7 +56,7 @@ export async function readAnswers(root: string): Promise<SavedAnswers | undefine
 export function answersToYaml(answers: Answers, meta: { version: string; pack: string }): string {
   const doc: Record<string, unknown> = {};
   for (const f of fieldTable()) {
-    if (appliesTo(f.key, answers.language)) doc[f.key] = answers[f.key];
+    if (appliesTo(f.key, answers)) doc[f.key] = answers[f.key];
   }
   doc._dockforge = { version: meta.version, pack: meta.pack };
   return (

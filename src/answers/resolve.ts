@@ -89,7 +89,7 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
     const key = spec.key;
     if (values[key] !== undefined) continue;
     const language = values.language as Language | undefined;
-    if (language && !appliesTo(key, language)) continue;
+    if (language && !appliesTo(key, values)) continue;
     const proposal = propose(key);
     if (opts.mode === 'interactive' && spec.ask) {
       prompts ??= await import('@inquirer/prompts');

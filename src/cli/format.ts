@@ -28,7 +28,7 @@ export function formatAnswers(resolved: Resolved, detection: Detection): string 
     if (!origin) continue;
     const f = detection.findings[key];
     const from = origin === 'detected' && f ? `detected (${formatEvidence(f.evidence)})` : origin;
-    lines.push(`  ${key.padEnd(16)}${String(value).padEnd(18)}${pc.dim(from)}`);
+    lines.push(`  ${key.padEnd(16)}${String(value).padEnd(18)}  ${pc.dim(from)}`);
   }
   return lines.join('\n');
 }

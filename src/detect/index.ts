@@ -12,7 +12,7 @@ import path from 'node:path';
 import { allLanguages, allServices, serviceKinds } from '../registry.js';
 import type { LanguageSupport } from '../stacks/types.js';
 import type { Detection, Evidence } from '../vocabulary.js';
-import { emptyDetection } from '../vocabulary.js';
+import { addWarning, emptyDetection } from '../vocabulary.js';
 import { openRepo, toLabel } from './repo.js';
 import type { Repo } from './repo.js';
 
@@ -65,7 +65,11 @@ export async function detect(root: string, prefer?: string): Promise<Detection> 
     const label = toLabel(path.basename(root));
     if (label) d.findings.name = { value: label, evidence: [{ file: '.', line: 0 }] };
   }
-  if (chosen) await detectPortAndHealth(repo, chosen.lang, d);
+  if (chosen) {
+    await detectPortAndHealth(repo, chosen.lang, d);
+    detectPortEnv(d);
+    for (const service of allServices()) await service.detect?.(repo, d);
+  }
   return d;
 }
 
@@ -92,6 +96,48 @@ function matchServices(language: string, d: Detection): void {
     const win = hits[0]!;
     d.findings[kind] = { value: win.id, evidence: win.evidence };
     if (hits.length > 1) d.notes.push(`${hits.map((h) => h.title).join(' and ')} drivers found; chose ${win.id}`);
+  }
+}
+
+/** Names that set the port or listen address (not a database's or another service's port). */
+const PORT_ENV = /^(?:[A-Z0-9]+_)*(?:PORT(?:_NUMBER)?|(?:HTTP_|LISTEN_|SERVER_|BIND_)?ADDR(?:ESS)?)$/;
+const OTHER_PORT = /^(?:DB|PG|POSTGRES(?:QL)?|DATABASE|MYSQL|REDIS|SMTP|MAIL|MONGO(?:DB)?|AMQP|RABBITMQ)_/;
+
+/**
+ * The environment variables the app reads its port from (`PORT`, `SERVER_PORT`,
+ * `HTTP_ADDR`, …), and the port to use: a port below 1024 needs root or CAP_NET_BIND_SERVICE
+ * (the containers run as a non-root user with every capability dropped), so when the app
+ * takes its port from the environment, 8080 is used instead; otherwise a warning.
+ */
+function detectPortEnv(d: Detection): void {
+  const reads = d.envReads.filter((r) => PORT_ENV.test(r.name) && !OTHER_PORT.test(r.name));
+  const names = [...new Set(reads.map((r) => r.name))];
+  if (names.length > 0) {
+    const evidence = names.map((n) => reads.find((r) => r.name === n)!.evidence);
+    d.findings.portEnv = { value: names.join(','), evidence };
+    if (!d.findings.port) {
+      const fallback = reads.map((r) => Number(r.fallback)).find((p) => Number.isInteger(p) && p > 0 && p < 65536);
+      if (fallback)
+        d.findings.port = { value: fallback, evidence: [reads.find((r) => Number(r.fallback) === fallback)!.evidence] };
+    }
+  }
+  const port = d.findings.port;
+  if (port && Number(port.value) < 1024) {
+    if (names.length > 0) {
+      d.notes.push(
+        `the code defaults to port ${port.value}, which a non-root user cannot bind: ` +
+          `using 8080 through ${names.join(', ')}`,
+      );
+      d.findings.port = { value: 8080, evidence: port.evidence };
+    } else {
+      addWarning(d, {
+        code: 'privileged-port',
+        message:
+          `the app listens on port ${port.value}, which a non-root container with no capabilities cannot bind: ` +
+          'make the port configurable (e.g. read PORT) or listen on 1024 or above',
+        evidence: port.evidence,
+      });
+    }
   }
 }
 

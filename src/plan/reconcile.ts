@@ -42,6 +42,8 @@ export interface Change {
   before?: string;
   /** Secret files: the keys to write, each `KEY=<random>` (the value is made when written). */
   keys?: string[];
+  /** Secret files: derived lines, `${secret}` replaced by the random value when written. */
+  derived?: { key: string; value: string }[];
   /** Extra detail for the summary (e.g. number of conflict hunks). */
   detail?: string;
 }
@@ -172,11 +174,18 @@ export function reconcile(
   // initialised with the old password needs the old file back, not a new one).
   const secrets = new Set(record?.secrets ?? []);
   for (const s of rendered.secrets) {
-    if (read(s.path) === undefined) {
+    const existing = read(s.path);
+    if (existing === undefined) {
       const detail = secrets.has(s.path)
         ? 'was missing: a new random value; restore the old file if a database already uses it'
         : undefined;
-      changes.push({ path: s.path, action: 'secret', keys: s.keys, detail });
+      changes.push({ path: s.path, action: 'secret', keys: s.keys, derived: s.derived, detail });
+    } else {
+      const updated = updateSecretFile(existing, s.keys, s.derived);
+      if (updated !== undefined && updated !== existing) {
+        const detail = 'derived lines updated; the random value kept';
+        changes.push({ path: s.path, action: 'secret', content: updated, detail });
+      }
     }
     secrets.add(s.path);
   }
@@ -213,6 +222,32 @@ export function reconcile(
     metaChanged,
     changed,
   };
+}
+
+/**
+ * The text of an existing secret file with its derived lines brought up to date: the random
+ * value is read from the first of `keys` present; missing keys are added with it; every other
+ * line (the user's own) is kept.
+ * @returns undefined when no key holds a value (the file is the user's: left alone).
+ */
+export function updateSecretFile(
+  text: string,
+  keys: string[],
+  derived: { key: string; value: string }[],
+): string | undefined {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const valueOf = (k: string): string | undefined => lines.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1);
+  const secret = keys.map(valueOf).find((v) => v !== undefined && v !== '');
+  if (secret === undefined) return undefined;
+  const set = (key: string, value: string): void => {
+    const i = lines.findIndex((l) => l.startsWith(`${key}=`));
+    if (i >= 0) lines[i] = `${key}=${value}`;
+    else lines.push(`${key}=${value}`);
+  };
+  for (const k of keys) if (valueOf(k) === undefined) set(k, secret);
+  for (const d of derived) set(d.key, d.value.split('${secret}').join(secret));
+  return `${lines.join('\n')}\n`;
 }
 
 /** A managed file both on disk and in the record: the three-way decision. */

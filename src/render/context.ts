@@ -97,6 +97,12 @@ export function buildContext(
   };
   const writer = services.map((id) => findService(id.id)!.singleWriter).find((w) => w !== false);
   const port = { name: 'PORT', value: String(answers.port) };
+  // the names the app reads its port from; PORT is always set too. An address-style name
+  // (`HTTP_ADDR`, `LISTEN_ADDRESS`) gets host:port on every interface.
+  const portVars = String(answers.portEnv ?? 'PORT')
+    .split(',')
+    .filter((n) => n && n !== 'PORT')
+    .map((n) => ({ name: n, value: /ADDR(ESS)?$/i.test(n) ? `0.0.0.0:${answers.port}` : String(answers.port) }));
   const languageContext = language.context(answers, facts);
   return {
     ...answers,
@@ -110,14 +116,15 @@ export function buildContext(
     services,
     service: services.map((s) => s.id),
     composeServices: services.filter((s) => s.partials.compose),
-    imageEnv: all((s) => s.imageEnv),
-    composeEnv: [port, ...all((s) => s.composeEnv)],
-    k8sEnv: [port, ...all((s) => s.k8sEnv)],
+    imageEnv: [...portVars, ...all((s) => s.imageEnv)],
+    composeEnv: [port, ...portVars, ...all((s) => s.composeEnv)],
+    k8sEnv: [port, ...portVars, ...all((s) => s.k8sEnv)],
     volumes,
     composeVolumes: [...volumes.flatMap((v) => [v.name, `dev-${v.name}`]), ...all((s) => s.composeVolumes)],
     envFiles: all((s) => s.envFiles),
     dependsOn: all((s) => s.dependsOn),
     secretGenerators: all((s) => s.secretGenerators),
+    secretEnv: all((s) => s.secretEnv),
     composeNotes: all((s) => s.composeNotes),
     policyNote: services.map((s) => s.policyNote).join(''),
     livenessCommand: languageContext.healthcheck.slice(1),

@@ -20,10 +20,14 @@ export interface RenderedFile {
   template: string;
 }
 
-/** A secret file to create when missing: `KEY=<random>` lines, never overwritten. */
+/**
+ * A secret file: `KEY=<random>` lines made once (the random value is never changed), plus
+ * derived lines whose value embeds it (`${secret}` marks where), kept up to date with the answers.
+ */
 export interface RenderedSecret {
   path: string;
   keys: string[];
+  derived: { key: string; value: string }[];
 }
 
 /** Everything one render produces. */
@@ -81,7 +85,13 @@ export async function render(
     }
     files.push({ path: entry.path, content, template: tpl.source });
   }
-  const secrets = pack.secrets.filter((s) => matches(s.when, ctx)).map((s) => ({ path: s.path, keys: s.keys }));
+  const secrets = pack.secrets
+    .filter((s) => matches(s.when, ctx))
+    .map((s) => ({
+      path: s.path,
+      keys: s.keys,
+      derived: ctx.secretEnv.filter((d) => d.file === s.path).map((d) => ({ key: d.key, value: d.value })),
+    }));
   const gitignore = [...new Set(secrets.map((s) => `/${s.path.replace(/[^/]+$/, '')}`))];
   const answersText = answersToYaml(answers, { version, pack: pack.id });
   return { answers, pack: pack.id, version, files, secrets, gitignore, answersText };

@@ -6,7 +6,8 @@
  * each kind is one answer whose choices are its services plus `none`, so a new kind is a new
  * module and a new answer, and the existing modules stay as they are.
  */
-import type { Answers } from '../vocabulary.js';
+import type { Repo } from '../detect/repo.js';
+import type { Answers, Detection, FieldSpec } from '../vocabulary.js';
 
 /** An environment variable given to the app. `value` is a string; templates quote it for YAML. */
 export interface EnvVar {
@@ -68,6 +69,12 @@ export interface ServiceContext {
   dependsOn: string[];
   /** kustomize secretGenerator entries. */
   secretGenerators: SecretGenerator[];
+  /**
+   * Lines of the service's secret files that are derived from the random value (e.g. a
+   * `DATABASE_URL` holding the password): `value` contains `${secret}` where the value goes.
+   * They are rewritten when the answers change; the random value never is.
+   */
+  secretEnv: { file: string; key: string; value: string }[];
   /** Comment lines at the top of compose.yaml. */
   composeNotes: string[];
   /** Text appended to the NetworkPolicy's first comment sentence. */
@@ -96,6 +103,14 @@ export interface ServiceSupport {
    * The reason is said in the Deployment and README.Docker.md.
    */
   singleWriter: false | { reason: string };
+  /** The service's own answer fields (each gets `service: id`), listed after the languages' fields. */
+  fields?: FieldSpec[];
+  /**
+   * Detection beyond drivers: the service's own findings (its fields) from the environment
+   * reads and sources, and warnings (e.g. a hard-coded database host). Runs for every
+   * registered service after the language's detection; never throws for odd files.
+   */
+  detect?(repo: Repo, out: Detection): Promise<void>;
   /** The service's render facts for validated answers. */
   context(answers: Answers): ServiceContext;
 }
@@ -111,6 +126,7 @@ export function emptyServiceContext(): ServiceContext {
     envFiles: [],
     dependsOn: [],
     secretGenerators: [],
+    secretEnv: [],
     composeNotes: [],
     policyNote: '',
     packages: {},

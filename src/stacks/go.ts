@@ -5,12 +5,41 @@
 import path from 'node:path';
 import type { Repo, TextFile } from '../detect/repo.js';
 import { findLine, toLabel } from '../detect/repo.js';
+import { packData } from '../templates/data.js';
 import type { Answers, Detection } from '../vocabulary.js';
+import { addWarning } from '../vocabulary.js';
 import { compiledHealthcheck, httpHealth, needsProbe, runtimeStage } from './common.js';
 import type { LanguageContext, LanguageSupport, ServiceFacts } from './types.js';
 
-/** Go release used when go.mod has no `go` line. */
-export const DEFAULT_GO = '1.25';
+/** The Go image table (templates/data/images.yaml): published variants and the maintained releases. */
+interface GolangTable {
+  maintained: string[];
+  versions: Record<string, { debian: string; alpine: string[] }>;
+}
+
+/** The table of published golang image versions (pack data, with its sources). */
+export function golangImages(): GolangTable {
+  return packData<{ golang: GolangTable }>('images').golang;
+}
+
+const minor = (v: string): number => Number(v.split('.')[1]);
+
+/**
+ * The Go release to build with for a module whose go.mod asks for at least `min` (the `go` line
+ * and the `toolchain` line are minimums: newer toolchains build older modules, Go 1 compatibility
+ * promise): the oldest maintained release that satisfies it.
+ * @returns the release and whether the table could satisfy the minimum at all.
+ */
+export function chooseGo(min: string | undefined): { version: string; satisfied: boolean } {
+  const table = golangImages();
+  const maintained = [...table.maintained].sort((a, b) => minor(a) - minor(b));
+  if (!min) return { version: maintained[0]!, satisfied: true };
+  const ok = maintained.find((v) => minor(v) >= minor(min));
+  return ok ? { version: ok, satisfied: true } : { version: maintained[maintained.length - 1]!, satisfied: false };
+}
+
+/** Go release used when go.mod has no `go` line: the oldest maintained one. */
+export const DEFAULT_GO = '1.26';
 
 /** Go modules that need cgo (a C toolchain at build time and a libc at run time). */
 const CGO_MODULES = [/^github\.com\/mattn\/go-sqlite3\b/];
@@ -27,16 +56,21 @@ async function detectGo(repo: Repo, out: Detection): Promise<void> {
   if (!goMod) return;
   const f = out.findings;
   let inRequire = false;
+  let wanted: { min: string; line: { file: string; line: number } } | undefined;
   goMod.lines.forEach((raw, i) => {
     const line = raw.trim();
     const ev = { file: 'go.mod', line: i + 1 };
     const mod = /^module\s+(\S+)/.exec(line);
     if (mod) {
-      const label = toLabel(mod[1]!.split('/').pop()!);
+      // a major-version suffix (`example.com/x/v2`) is not the name (Go modules reference, "Major version suffixes")
+      const parts = mod[1]!.split('/');
+      const last =
+        parts.length > 1 && /^v\d+$/.test(parts[parts.length - 1]!) ? parts[parts.length - 2]! : parts.pop()!;
+      const label = toLabel(last);
       if (label) f.name = { value: label, evidence: [ev] };
     }
-    const ver = /^go\s+(1\.\d+)(\.\d+)?\s*$/.exec(line);
-    if (ver) f.goVersion = { value: ver[1]!, evidence: [ev] };
+    const ver = /^(go|toolchain)\s+(?:go)?(1\.\d+)(\.\d+)?\S*\s*$/.exec(line);
+    if (ver && (!wanted || minor(ver[2]!) > minor(wanted.min))) wanted = { min: ver[2]!, line: ev };
     if (/^require\s*\($/.test(line)) inRequire = true;
     else if (inRequire && line === ')') inRequire = false;
     const req = inRequire ? /^(\S+)\s+v\S+/.exec(line) : /^require\s+(\S+)\s+v\S+/.exec(line);
@@ -49,6 +83,24 @@ async function detectGo(repo: Repo, out: Detection): Promise<void> {
     }
   });
   if (!f.cgo) f.cgo = { value: false, evidence: [{ file: 'go.mod', line: 0 }] };
+  if (wanted) {
+    const go = chooseGo(wanted.min);
+    f.goVersion = { value: go.version, evidence: [wanted.line] };
+    if (!go.satisfied) {
+      addWarning(out, {
+        code: 'go-too-new',
+        message:
+          `go.mod needs Go ${wanted.min}, newer than every golang image dockforge knows ` +
+          `(${golangImages().maintained.join(', ')}); the build uses ${go.version} ` +
+          'and will fail until a newer image exists',
+        evidence: [wanted.line],
+      });
+    } else if (go.version !== wanted.min) {
+      out.notes.push(
+        `go.mod asks for Go ${wanted.min} or newer: building with Go ${go.version}, the oldest maintained release`,
+      );
+    }
+  }
   await detectMain(repo, out);
 }
 
@@ -117,10 +169,10 @@ export const go: LanguageSupport = {
   fields: [
     {
       key: 'goVersion',
-      kind: 'string',
-      pattern: /^1\.\d{1,2}$/,
-      allowed: 'a Go release as major.minor, e.g. 1.25',
-      describe: 'Go version',
+      kind: 'enum',
+      choices: Object.keys(golangImages().versions),
+      allowed: Object.keys(golangImages().versions).join(', '),
+      describe: 'Go version (a published golang image)',
       fallback: DEFAULT_GO,
     },
     {
@@ -153,5 +205,15 @@ export const go: LanguageSupport = {
     return (await repo.exists('go.mod')) ? { file: 'go.mod', line: 1 } : undefined;
   },
   detect: detectGo,
+  check(a) {
+    const published = golangImages().versions[String(a.goVersion)];
+    if (a.base === 'alpine' && published && !published.alpine.includes(a.alpineVersion)) {
+      return (
+        `invalid alpineVersion "${a.alpineVersion}": golang:${a.goVersion}-alpine${a.alpineVersion} is not a ` +
+        `published image; expected ${published.alpine.join(', ')} (or another goVersion)`
+      );
+    }
+    return undefined;
+  },
   context: goContext,
 };

@@ -85,6 +85,12 @@ export interface LanguageSupport {
    */
   detect(repo: Repo, out: Detection): Promise<void>;
   /**
+   * Cross-field check of validated answers (e.g. a builder image that is not published for
+   * that combination of versions).
+   * @returns one line naming the fields and the allowed values, or undefined when fine.
+   */
+  check?(answers: Answers): string | undefined;
+  /**
    * The language's render facts for validated answers.
    * @param facts what the active backing services need (volumes, packages).
    */

@@ -26,10 +26,14 @@ export async function execute(root: string, plan: Plan): Promise<void> {
   for (const c of plan.changes.filter(writes)) {
     const abs = await confinedPath(root, c.path);
     if (c.action === 'deleted') await fs.rm(abs, { force: true });
-    else if (c.action === 'secret') {
+    else if (c.action === 'secret' && c.content === undefined) {
       const value = secretValue();
-      await atomicWrite(abs, c.keys!.map((k) => `${k}=${value}\n`).join(''), 0o600);
-    } else await atomicWrite(abs, c.content!, 0o644);
+      const lines = [
+        ...c.keys!.map((k) => `${k}=${value}`),
+        ...(c.derived ?? []).map((d) => `${d.key}=${d.value.split('${secret}').join(value)}`),
+      ];
+      await atomicWrite(abs, `${lines.join('\n')}\n`, 0o600);
+    } else await atomicWrite(abs, c.content!, c.action === 'secret' ? 0o600 : 0o644);
   }
   if (plan.metaChanged) {
     await atomicWrite(await confinedPath(root, RECORD_PATH), plan.recordText);

@@ -20,9 +20,18 @@ import { readRecord } from './plan/record.js';
 import type { Rendered } from './render/render.js';
 import { render } from './render/render.js';
 import { resolvePack } from './templates/pack.js';
-import type { Detection } from './vocabulary.js';
+import { openRepo } from './detect/repo.js';
+import { findLanguage } from './registry.js';
+import type { Answers, Detection } from './vocabulary.js';
 import { ANSWERS_PATH, emptyDetection } from './vocabulary.js';
 import { execute } from './write/apply.js';
+
+/** The language's checks of the answers against the repository (e.g. the Go main package exists). */
+async function verifyAnswers(root: string, answers: Answers): Promise<string | undefined> {
+  const language = findLanguage(answers.language);
+  if (!language?.verify) return undefined;
+  return language.verify(await openRepo(root, language.sourceExtensions), answers);
+}
 
 /** What to run. */
 export interface PipelineRequest {
@@ -94,6 +103,8 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineResult>
     });
   }
 
+  const problem = await verifyAnswers(root, resolved.answers);
+  if (problem) throw new UsageError(problem);
   const pack = await resolvePack();
   const rendered = await render(resolved.answers, pack, req.version, detection.warnings);
   const disk = await readDisk(root, pathsToRead(rendered, record));

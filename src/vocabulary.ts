@@ -59,6 +59,11 @@ export interface Detection {
   envReads: EnvRead[];
   warnings: Warning[];
   notes: string[];
+  /**
+   * When no language identifies the folder itself: sub-folders that one does identify
+   * (`backend` go, `services/api` node), for the error's hint.
+   */
+  candidates?: { dir: string; language: string; evidence: Evidence }[];
 }
 
 /** An empty detection (nothing detected), for commands that resolve from saved answers only. */
@@ -158,6 +163,13 @@ export interface StageInfo {
   name: string;
   what: string;
 }
+
+/**
+ * The names Compose finds by itself, in its order of preference (Compose docs, "Compose file":
+ * `compose.yaml` preferred, `compose.yml`, and `docker-compose.yaml`/`.yml` for backwards
+ * compatibility). Writing `compose.yaml` beside an existing `docker-compose.yml` would shadow it.
+ */
+export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 
 /** Path of the answers file, relative to the project root. */
 export const ANSWERS_PATH = '.dockforge/answers.yaml';

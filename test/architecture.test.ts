@@ -53,7 +53,7 @@ const ALLOWED: Record<string, string[]> = {
   render: ['errors', 'vocabulary', 'registry', 'stacks', 'services', 'answers', 'templates'],
   plan: ['errors', 'vocabulary', 'render'],
   write: ['errors', 'vocabulary', 'plan'],
-  pipeline: ['errors', 'vocabulary', 'answers', 'detect', 'render', 'plan', 'write', 'templates'],
+  pipeline: ['errors', 'vocabulary', 'answers', 'detect', 'render', 'plan', 'write', 'templates', 'registry'],
   cli: ['errors', 'vocabulary', 'answers', 'plan', 'pipeline', 'registry'],
 };
 

@@ -9,7 +9,7 @@
 import { UsageError } from '../errors.js';
 import { allLanguages, allServices, findLanguage, findService, serviceKinds, servicesOfKind } from '../registry.js';
 import type { Answers, AnswerValue, FieldSpec } from '../vocabulary.js';
-import { DEFAULT_ID, DNS1123_LABEL, MAX_ID, RUNTIME_BASES } from '../vocabulary.js';
+import { COMPOSE_FILES, DEFAULT_ID, DNS1123_LABEL, MAX_ID, RUNTIME_BASES } from '../vocabulary.js';
 
 /** Alpine release pinned by default (alpine:3.22, the newest the templates were checked against). */
 export const DEFAULT_ALPINE = '3.22';
@@ -121,6 +121,23 @@ export function fieldTable(): FieldSpec[] {
       describe: 'Health endpoint path',
       // no detected route: TCP checks, never a path the app may not serve (restart loops)
       fallback: 'none',
+    },
+    {
+      key: 'runtimeDirs',
+      kind: 'string',
+      pattern: /^$|^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*(,[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)*$/,
+      allowed:
+        'folders of the repository the app reads at run time, separated by commas (e.g. config,templates), or nothing',
+      describe: 'Folders the app reads at run time (copied into the image, run from their parent)',
+      fallback: '',
+    },
+    {
+      key: 'composeFile',
+      kind: 'enum',
+      choices: COMPOSE_FILES,
+      allowed: COMPOSE_FILES.join(', '),
+      describe: 'Compose file to write (an existing one is adopted, never shadowed)',
+      fallback: 'compose.yaml',
     },
     {
       key: 'alpineVersion',

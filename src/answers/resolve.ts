@@ -98,8 +98,12 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
       continue;
     }
     if (!proposal) {
+      const found = key === 'language' ? (opts.detection.candidates ?? []) : [];
+      const hint = found.length
+        ? `; services found in sub-folders: ${found.map((c) => `--dir ${c.dir} (${c.language})`).join(', ')}`
+        : '';
       throw new UsageError(
-        `could not detect ${key}: pass --${key} ${spec.choices ? spec.choices.join('|') : '<value>'}`,
+        `could not detect ${key}: pass --${key} ${spec.choices ? spec.choices.join('|') : '<value>'}${hint}`,
       );
     }
     values[key] = parseField(key, proposal.value);

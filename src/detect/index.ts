@@ -12,7 +12,7 @@ import path from 'node:path';
 import { allLanguages, allServices, serviceKinds } from '../registry.js';
 import type { LanguageSupport } from '../stacks/types.js';
 import type { Detection, Evidence } from '../vocabulary.js';
-import { addWarning, emptyDetection } from '../vocabulary.js';
+import { addWarning, COMPOSE_FILES, emptyDetection } from '../vocabulary.js';
 import { openRepo, toLabel } from './repo.js';
 import type { Repo } from './repo.js';
 
@@ -52,6 +52,7 @@ export async function detect(root: string, prefer?: string): Promise<Detection> 
     if (ev) claims.push({ lang, ev });
   }
   const chosen = claims.find((c) => c.lang.id === prefer) ?? claims[0];
+  if (!chosen) d.candidates = await serviceFolders(root);
   if (chosen) {
     d.findings.language = { value: chosen.lang.id, evidence: [chosen.ev] };
     if (claims.length > 1) {
@@ -61,6 +62,16 @@ export async function detect(root: string, prefer?: string): Promise<Detection> 
     await chosen.lang.detect(repo, d);
     matchServices(chosen.lang.id, d);
   }
+  for (const file of COMPOSE_FILES) {
+    if (!(await repo.exists(file))) continue;
+    d.findings.composeFile = { value: file, evidence: [{ file, line: 0 }] };
+    if (file !== 'compose.yaml') {
+      d.notes.push(
+        `${file} exists: dockforge writes its services there instead of a compose.yaml that would shadow it`,
+      );
+    }
+    break;
+  }
   if (!d.findings.name) {
     const label = toLabel(path.basename(root));
     if (label) d.findings.name = { value: label, evidence: [{ file: '.', line: 0 }] };
@@ -68,6 +79,7 @@ export async function detect(root: string, prefer?: string): Promise<Detection> 
   if (chosen) {
     await detectPortAndHealth(repo, chosen.lang, d);
     detectPortEnv(d);
+    await detectRuntimeDirs(repo, chosen.lang, d);
     for (const service of allServices()) await service.detect?.(repo, d);
   }
   return d;
@@ -97,6 +109,95 @@ function matchServices(language: string, d: Detection): void {
     d.findings[kind] = { value: win.id, evidence: win.evidence };
     if (hits.length > 1) d.notes.push(`${hits.map((h) => h.title).join(' and ')} drivers found; chose ${win.id}`);
   }
+}
+
+/** Folders never taken for a service: dependencies, VCS, build output, tooling. */
+const NOT_SERVICES = new Set([
+  'node_modules',
+  'vendor',
+  'dist',
+  'build',
+  'out',
+  'target',
+  'coverage',
+  'docs',
+  'test',
+  'tests',
+]);
+
+/**
+ * Sub-folders (two levels deep at most, e.g. `backend`, `services/api`) that a registered
+ * language identifies: the service folders of a repository whose root is not a service.
+ */
+async function serviceFolders(root: string): Promise<{ dir: string; language: string; evidence: Evidence }[]> {
+  const out: { dir: string; language: string; evidence: Evidence }[] = [];
+  const exts = allLanguages().flatMap((l) => l.sourceExtensions);
+  async function visit(rel: string, depth: number): Promise<void> {
+    let entries;
+    try {
+      entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && !NOT_SERVICES.has(e.name));
+    for (const e of dirs.sort((a, b) => a.name.localeCompare(b.name)).slice(0, 40)) {
+      const sub = rel ? `${rel}/${e.name}` : e.name;
+      const repo = await openRepo(path.join(root, sub), exts);
+      let found = false;
+      for (const lang of allLanguages()) {
+        const ev = await lang.identify(repo);
+        if (!ev) continue;
+        out.push({ dir: sub, language: lang.id, evidence: { file: `${sub}/${ev.file}`, line: ev.line } });
+        found = true;
+        break;
+      }
+      if (!found && depth < 2) await visit(sub, depth + 1);
+    }
+  }
+  await visit('', 1);
+  return out;
+}
+
+/** Extensions of source code: a folder holding only these is built, not read at run time. */
+const CODE = /\.(go|c|h|[cm]?[jt]sx?|py|rs|java|sum|mod)$/;
+
+/**
+ * Folders of the repository the code reads at run time: a string literal that is a relative
+ * path (`"./config/local.yml"`, `"templates/*.html"`, `"file://migrations"`) whose first
+ * segment is an existing top-level folder holding files other than source code. Embedded
+ * files (`//go:embed`) are compiled in and do not count.
+ */
+async function detectRuntimeDirs(repo: Repo, lang: LanguageSupport, d: Detection): Promise<void> {
+  const found = new Map<string, Evidence>();
+  const files = repo.sources.filter((s) => lang.sourceExtensions.includes(path.extname(s)) && !TEST_FILE.test(s));
+  const candidates = new Map<string, boolean>();
+  const isDataDir = async (dir: string): Promise<boolean> => {
+    if (!candidates.has(dir)) {
+      let ok = false;
+      try {
+        const list = await fs.readdir(path.join(repo.root, dir), { recursive: true, withFileTypes: true });
+        ok = list.some((e) => e.isFile() && !CODE.test(e.name));
+      } catch {
+        ok = false;
+      }
+      candidates.set(dir, ok);
+    }
+    return candidates.get(dir)!;
+  };
+  const literal = /["'`](?:file:\/\/)?(?:\.\/)?([A-Za-z0-9_-][A-Za-z0-9._-]*)\/[^"'`\s]*["'`]/g;
+  for (const file of files) {
+    const t = await repo.read(file);
+    if (!t) continue;
+    for (const [i, line] of t.lines.entries()) {
+      if (/^\s*(\/\/|#|\*|\/\*)/.test(line) || /^\s*import\b|require\(|from\s+["']/.test(line)) continue;
+      for (const m of line.matchAll(literal)) {
+        const dir = m[1]!;
+        if (found.has(dir) || ['http:', 'https:', 'node_modules'].includes(dir) || dir.includes('.')) continue;
+        if (await isDataDir(dir)) found.set(dir, { file, line: i + 1 });
+      }
+    }
+  }
+  if (found.size > 0) d.findings.runtimeDirs = { value: [...found.keys()].join(','), evidence: [...found.values()] };
 }
 
 /** Names that set the port or listen address (not a database's or another service's port). */

@@ -41,6 +41,10 @@ export interface RenderContext extends LanguageContext, Omit<ServiceContext, 'pa
   singleWriter: boolean;
   /** Why, for comments and README.Docker.md. */
   singleWriterReason: string;
+  /** The working directory of the runtime stage when a service needs one ('' for the language's own). */
+  runWorkdir: string;
+  /** Compiled languages: folders of the repository copied to /srv, the working directory (the `runtimeDirs` answer). */
+  runtimeDirList: string[];
   /** The compose healthcheck's command without `CMD`: the liveness exec probe when checks are TCP. */
   livenessCommand: string[];
   /** Files under k8s/ that kustomization.yaml lists (filled in by the renderer). */
@@ -80,7 +84,7 @@ export function buildContext(
     services.push({
       id,
       title: service.title,
-      ...service.context(answers),
+      ...service.context(answers, { appDir: language.appDir }),
       partials: modulePartials(meta.partialNames, `services/${id}`),
     });
   }
@@ -104,6 +108,14 @@ export function buildContext(
     .filter((n) => n && n !== 'PORT')
     .map((n) => ({ name: n, value: /ADDR(ESS)?$/i.test(n) ? `0.0.0.0:${answers.port}` : String(answers.port) }));
   const languageContext = language.context(answers, facts);
+  // a service that needs another working directory (a relative SQLite path): run there, with
+  // the interpreted language's relative start file resolved against its code folder
+  // compiled languages run from /srv when the code reads folders of the repository at run time
+  const runtimeDirs = language.appDir ? [] : String(answers.runtimeDirs ?? '').split(',').filter(Boolean);
+  const runWorkdir = services.map((s) => s.workdir).find(Boolean) ?? (runtimeDirs.length > 0 ? '/srv' : undefined);
+  if (runWorkdir && language.appDir) {
+    languageContext.cmd = languageContext.cmd.map((c) => (c.startsWith('/') ? c : `${language.appDir}/${c}`));
+  }
   return {
     ...answers,
     ...languageContext,
@@ -128,6 +140,10 @@ export function buildContext(
     composeNotes: all((s) => s.composeNotes),
     policyNote: services.map((s) => s.policyNote).join(''),
     livenessCommand: languageContext.healthcheck.slice(1),
+    runWorkdir: runWorkdir ?? '',
+    runtimeDirList: runtimeDirs,
+    seedFiles: all((s) => s.seedFiles),
+    dockerignoreKeep: all((s) => s.dockerignoreKeep),
     singleWriter: Boolean(writer),
     singleWriterReason: writer ? writer.reason : '',
     k8sResources: [],

@@ -62,7 +62,9 @@ export async function render(
 ): Promise<Rendered> {
   const ctx = buildContext(answers, { version, pack: pack.id, partialNames: pack.partialNames });
   ctx.warnings = warnings.map((w) => ({ message: w.message, evidence: formatEvidence(w.evidence) }));
-  const entries = pack.files.filter((e) => matches(e.when, ctx));
+  const entries = pack.files
+    .filter((e) => matches(e.when, ctx))
+    .map((e) => ({ ...e, path: e.path.includes('{{') ? pack.renderPath(e.path, ctx) : e.path }));
   ctx.k8sResources = entries
     .map((e) => e.path)
     .filter((p) => p.startsWith('k8s/') && p !== 'k8s/kustomization.yaml' && /\.ya?ml$/.test(p))

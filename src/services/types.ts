@@ -81,6 +81,12 @@ export interface ServiceContext {
   policyNote: string;
   /** Packages per language id. */
   packages: Record<string, ServicePackages>;
+  /** The working directory the app must run in (a database path relative to it), if any. */
+  workdir?: string;
+  /** Files of the build context copied into the runtime image (a committed database seeding its volume). */
+  seedFiles: { src: string; dst: string }[];
+  /** Paths `.dockerignore` must not exclude (`!path` lines). */
+  dockerignoreKeep: string[];
 }
 
 /** One backing service: how it is detected and what it adds to the generated files. */
@@ -111,8 +117,12 @@ export interface ServiceSupport {
    * registered service after the language's detection; never throws for odd files.
    */
   detect?(repo: Repo, out: Detection): Promise<void>;
-  /** The service's render facts for validated answers. */
-  context(answers: Answers): ServiceContext;
+  /**
+   * The service's render facts for validated answers.
+   * @param facts what the language says of itself: `appDir`, the folder holding an interpreted
+   *   language's code in the image (`/app`), if any.
+   */
+  context(answers: Answers, facts: { appDir?: string }): ServiceContext;
 }
 
 /** An empty service context, for modules to spread and fill. */
@@ -127,6 +137,8 @@ export function emptyServiceContext(): ServiceContext {
     dependsOn: [],
     secretGenerators: [],
     secretEnv: [],
+    seedFiles: [],
+    dockerignoreKeep: [],
     composeNotes: [],
     policyNote: '',
     packages: {},

@@ -102,6 +102,30 @@ async function detectGo(repo: Repo, out: Detection): Promise<void> {
     }
   }
   await detectMain(repo, out);
+  await detectLoopback(repo, out);
+}
+
+/** A listen address on the loopback interface, unreachable from outside the container. */
+const LOOPBACK = new RegExp(
+  [
+    '(?:ListenAndServe(?:TLS)?|\\.Listen|\\.Run|\\.Start)\\(\\s*"(?:localhost|127\\.0\\.0\\.1):',
+    'Addr:\\s*"(?:localhost|127\\.0\\.0\\.1):',
+  ].join('|'),
+);
+
+async function detectLoopback(repo: Repo, out: Detection): Promise<void> {
+  for (const file of repo.sources.filter((s) => s.endsWith('.go') && !s.endsWith('_test.go'))) {
+    const t = await repo.read(file);
+    const i = t ? findLine(t.lines, LOOPBACK) : -1;
+    if (i < 0) continue;
+    addWarning(out, {
+      code: 'loopback-bind',
+      message:
+        'the server listens on the loopback address, which nothing outside the container can reach: ' +
+        'listen on ":PORT" (every interface) instead',
+      evidence: [{ file, line: i + 1 }],
+    });
+  }
 }
 
 /** The main package: the root, else `cmd/<name>`. */
@@ -178,7 +202,8 @@ export const go: LanguageSupport = {
     {
       key: 'goMain',
       kind: 'string',
-      pattern: /^\.(\/[A-Za-z0-9._-]+)*$/,
+      // no `..` segment: the package must be inside the build context
+      pattern: /^\.(\/(?!\.\.?(?:\/|$))[A-Za-z0-9._-]+)*$/,
       allowed: 'a package path such as . or ./cmd/server',
       describe: 'Go main package',
       fallback: '.',
@@ -187,6 +212,8 @@ export const go: LanguageSupport = {
   ],
   portPatterns: [
     /ListenAndServe(?:TLS)?\(\s*"[^"]*:(\d{2,5})"/,
+    // a -port / -addr command-line flag's default (package flag)
+    /\bflag\.\w+\(\s*(?:&[\w.]+,\s*)?"(?:port|http-port|addr|listen)"\s*,\s*"?:?(\d{2,5})"?/,
     /Addr:\s*"[^"]*:(\d{2,5})"/,
     /"PORT"[^\n]*"(\d{2,5})"/,
     /\bport\s*(?::=|=)\s*"(\d{2,5})"/i,
@@ -205,6 +232,18 @@ export const go: LanguageSupport = {
     return (await repo.exists('go.mod')) ? { file: 'go.mod', line: 1 } : undefined;
   },
   detect: detectGo,
+  async verify(repo, a) {
+    const dir = String(a.goMain).replace(/^\.\/?/, '');
+    const files = repo.sources.filter((s) => path.posix.dirname(s) === (dir || '.') && s.endsWith('.go'));
+    for (const file of files) {
+      const t = await repo.read(file);
+      if (t && findLine(t.lines, /^package\s+main\b/) >= 0) return undefined;
+    }
+    return (
+      `invalid goMain "${a.goMain}": no package main there ` +
+      '(expected a folder with a main package, such as . or ./cmd/server)'
+    );
+  },
   check(a) {
     const published = golangImages().versions[String(a.goVersion)];
     if (a.base === 'alpine' && published && !published.alpine.includes(a.alpineVersion)) {

@@ -59,6 +59,12 @@ export interface LanguageSupport {
   fields: FieldSpec[];
   /** Port used when none is detected or given. */
   defaultPort: number;
+  /**
+   * Interpreted languages: the folder holding the code in the image (`/app`), also the
+   * working directory. Relative paths in `cmd` are resolved against it when the app must run
+   * in another working directory; relative data folders are mounted under it.
+   */
+  appDir?: string;
   /** Source file extensions, with the dot: scanned for ports, health paths and dependencies. */
   sourceExtensions: string[];
   /** Port literals in the code, most specific first; group 1 is the port. */
@@ -90,6 +96,11 @@ export interface LanguageSupport {
    * @returns one line naming the fields and the allowed values, or undefined when fine.
    */
   check?(answers: Answers): string | undefined;
+  /**
+   * Checks of validated answers against the repository (e.g. the main package exists).
+   * @returns one line naming the field and what is wrong, or undefined when fine.
+   */
+  verify?(repo: Repo, answers: Answers): Promise<string | undefined>;
   /**
    * The language's render facts for validated answers.
    * @param facts what the active backing services need (volumes, packages).

@@ -72,6 +72,11 @@ export interface ResolvedPack {
   /** Every partial name any layer defines. */
   partialNames: string[];
   /**
+   * Render an output path written as a Handlebars expression (`"{{composeFile}}"`).
+   * @throws UsageError when the result is not a relative path inside the project.
+   */
+  renderPath(pathTemplate: string, ctx: object): string;
+  /**
    * Compile a template (path relative to the pack root) from the top-most layer that has it.
    * @throws Error when no layer has it.
    */
@@ -273,6 +278,13 @@ export async function resolvePack(extra: string[] = []): Promise<ResolvedPack> {
     files: mergeByPath(layers.map((l) => l.files)),
     secrets: mergeByPath(layers.map((l) => l.secrets)),
     partialNames: [...names].sort(),
+    renderPath(pathTemplate, ctx) {
+      const out = hb.compile(pathTemplate, { noEscape: true, strict: true })(ctx);
+      if (!isSafeRelative(out) || out.includes('\n')) {
+        throw new UsageError(`invalid pack path ${JSON.stringify(pathTemplate)}: renders ${JSON.stringify(out)}`);
+      }
+      return out;
+    },
     async template(name) {
       const hit = cache.get(name);
       if (hit) return hit;

@@ -57,6 +57,11 @@ export interface Detection {
   dependencies: Dependency[];
   /** Environment variables the code reads (every scanned source file of the language). */
   envReads: EnvRead[];
+  /**
+   * Variables the code refuses to start without (`env:"X,required"`): those dockforge does not
+   * set itself become one warning.
+   */
+  requiredEnv?: EnvRead[];
   warnings: Warning[];
   notes: string[];
   /**

@@ -81,6 +81,7 @@ export async function detect(root: string, prefer?: string): Promise<Detection> 
     detectPortEnv(d);
     await detectRuntimeDirs(repo, chosen.lang, d);
     for (const service of allServices()) await service.detect?.(repo, d);
+    requiredEnvWarning(d);
   }
   return d;
 }
@@ -198,6 +199,26 @@ async function detectRuntimeDirs(repo: Repo, lang: LanguageSupport, d: Detection
     }
   }
   if (found.size > 0) d.findings.runtimeDirs = { value: [...found.keys()].join(','), evidence: [...found.values()] };
+}
+
+/**
+ * One warning for the variables the code requires that dockforge does not set: the port's and
+ * the database's are set from the answers; the others only the user knows.
+ */
+function requiredEnvWarning(d: Detection): void {
+  const set = new Set(['PORT', 'DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE']);
+  for (const key of ['portEnv', 'postgresEnv', 'sqliteEnv']) {
+    for (const part of String(d.findings[key]?.value ?? '').split(',')) set.add(part.split('=')[0]!);
+  }
+  const missing = (d.requiredEnv ?? []).filter((r) => !set.has(r.name));
+  if (missing.length === 0) return;
+  addWarning(d, {
+    code: 'required-env',
+    message:
+      `the app refuses to start without ${[...new Set(missing.map((m) => m.name))].join(', ')}: ` +
+      "add them to the compose file (the app service's environment) and the Deployment (env)",
+    evidence: missing.map((m) => m.evidence),
+  });
 }
 
 /** Names that set the port or listen address (not a database's or another service's port). */

@@ -103,6 +103,29 @@ async function detectGo(repo: Repo, out: Detection): Promise<void> {
   }
   await detectMain(repo, out);
   await detectLoopback(repo, out);
+  await detectSourceFacts(repo, out);
+}
+
+/**
+ * Facts read from the Go sources: required configuration (`env:"X,required"` of
+ * caarlos0/env, `envconfig:"X" required:"true"` of kelseyhightower/envconfig), and
+ * experiments the code needs (`encoding/json/v2` needs GOEXPERIMENT=jsonv2: Go 1.25 release notes).
+ */
+async function detectSourceFacts(repo: Repo, out: Detection): Promise<void> {
+  out.requiredEnv ??= [];
+  for (const file of repo.sources.filter((s) => s.endsWith('.go') && !s.endsWith('_test.go'))) {
+    const t = await repo.read(file);
+    t?.lines.forEach((line, i) => {
+      const ev = { file, line: i + 1 };
+      const req =
+        /\benv\s*:\s*"([A-Za-z_][A-Za-z0-9_]*),[^"]*\brequired\b/.exec(line) ??
+        /\benvconfig\s*:\s*"([A-Za-z_][A-Za-z0-9_]*)".*\brequired\s*:\s*"true"/.exec(line);
+      if (req) out.requiredEnv!.push({ name: req[1]!, evidence: ev });
+      if (/"encoding\/json\/(v2|jsontext)"/.test(line) && !out.findings.goExperiment) {
+        out.findings.goExperiment = { value: 'jsonv2', evidence: [ev] };
+      }
+    });
+  }
 }
 
 /** A listen address on the loopback interface, unreachable from outside the container. */
@@ -209,6 +232,14 @@ export const go: LanguageSupport = {
       fallback: '.',
     },
     { key: 'cgo', kind: 'bool', allowed: 'true or false', describe: 'Go: build with cgo', fallback: false },
+    {
+      key: 'goExperiment',
+      kind: 'string',
+      pattern: /^(none|[a-z0-9]+(,[a-z0-9]+)*)$/,
+      allowed: 'GOEXPERIMENT values separated by commas (e.g. jsonv2), or none',
+      describe: 'Go: experiments the code needs at build time',
+      fallback: 'none',
+    },
   ],
   portPatterns: [
     /ListenAndServe(?:TLS)?\(\s*"[^"]*:(\d{2,5})"/,

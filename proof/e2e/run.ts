@@ -47,8 +47,10 @@ import { HISTORY_MARKER } from '../bases/recipes.js';
 
 /** The repository root (this file is proof/e2e/run.ts). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
-const HOST_CA = '/etc/ssl/certs/ca-certificates.crt';
+/** The built CLI (`npm run build`). */
+export const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+/** The host's CA bundle, handed to builds (outbound TLS is re-signed here). */
+export const HOST_CA = '/etc/ssl/certs/ca-certificates.crt';
 
 /** One cell of the matrix, built from examples/<language>-<database>. */
 export interface Cell {
@@ -80,7 +82,8 @@ export interface CellResult {
   errors: string[];
 }
 
-interface Exec {
+/** Outcome of {@link run}: exit code (1 when killed or not started) and the captured output. */
+export interface Exec {
   code: number;
   stdout: string;
   stderr: string;
@@ -108,8 +111,11 @@ export function run(
   });
 }
 
-/** Run a command streaming its output to a log file; resolves with the exit code. */
-function runLogged(
+/**
+ * Run a command, writing its output to a log file when it ends; resolves with the exit code
+ * (1 when killed: SIGKILL after `timeout` ms, default 20 min).
+ */
+export function runLogged(
   cmd: string,
   args: string[],
   log: string,
@@ -129,10 +135,11 @@ function runLogged(
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Wait `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** HTTP request to the app on loopback; resolves with status and body, or status 0 on a connection error. */
-async function http(method: string, url: string, body?: unknown): Promise<{ status: number; text: string }> {
+export async function http(method: string, url: string, body?: unknown): Promise<{ status: number; text: string }> {
   try {
     const res = await fetch(url, {
       method,
@@ -157,21 +164,31 @@ async function waitHealthy(url: string, seconds: number): Promise<boolean> {
 }
 
 /** The container engine: Buildah + Podman here, or a Docker engine when one answers. */
-interface Engine {
+export interface Engine {
   name: string;
-  build(context: string, tag: string, log: string): Promise<number>;
+  /** Build the `runtime` target of `context` as `tag`, output to `log`; exit code (timeout in ms, default 20 min). */
+  build(context: string, tag: string, log: string, timeout?: number): Promise<number>;
   /** `run -d` arguments before the image, shared by every start of a cell. */
   cli: string;
   cliFlags: string[];
   runFlags: string[];
 }
 
-function podmanEngine(npmrc: string): Engine {
+/** Global storage flags of the e2e: vfs, root from DOCKFORGE_E2E_STORAGE_ROOT (else the tools' default). */
+function e2eStorage(): string[] {
   const storage = ['--storage-driver', 'vfs'];
   if (process.env.DOCKFORGE_E2E_STORAGE_ROOT) storage.push('--root', process.env.DOCKFORGE_E2E_STORAGE_ROOT);
+  return storage;
+}
+
+/**
+ * Buildah + Podman with the e2e's flags. `npmrc`: a host file mounted at /usr/local/etc/npmrc during builds;
+ * `storage`: global containers-storage flags for both tools (default: the e2e's, see e2eStorage).
+ */
+export function podmanEngine(npmrc: string, storage: string[] = e2eStorage()): Engine {
   return {
     name: 'buildah + podman (vfs, chroot isolation, runc)',
-    build: (context, tag, log) =>
+    build: (context, tag, log, timeout) =>
       runLogged(
         'buildah',
         [
@@ -194,6 +211,7 @@ function podmanEngine(npmrc: string): Engine {
           context,
         ],
         log,
+        { timeout },
       ),
     cli: 'podman',
     cliFlags: [...storage, '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'],
@@ -212,12 +230,17 @@ function dockerEngine(): Engine {
   };
 }
 
-/** A throwaway PostgreSQL server on loopback (Debian's binaries), run as the `postgres` user. */
-class Postgres {
-  readonly port = 55432;
+/**
+ * A throwaway PostgreSQL server on 127.0.0.1:`port` (Debian's binaries), run as the `postgres` user;
+ * its server log is copied to `log` on stop.
+ */
+export class Postgres {
   private dir = '';
   private bin = '';
-  constructor(private readonly log: string) {}
+  constructor(
+    private readonly log: string,
+    readonly port = 55432,
+  ) {}
 
   async start(): Promise<void> {
     const versions = existsSync('/usr/lib/postgresql')
@@ -259,9 +282,12 @@ class Postgres {
     }
   }
 
-  /** Create a login role and a database it owns; returns the password. */
-  async createDatabase(name: string): Promise<string> {
-    const password = randomBytes(12).toString('hex');
+  /**
+   * Create (drop first) a login role and a database it owns; returns the password.
+   * Role and password default to the database name and a random hex string.
+   * @throws when psql fails.
+   */
+  async createDatabase(name: string, password = randomBytes(12).toString('hex'), role = name): Promise<string> {
     // two -c: CREATE DATABASE cannot run inside the transaction one -c with two statements makes
     const r = await run('runuser', [
       '-u',
@@ -279,11 +305,11 @@ class Postgres {
       '-c',
       `DROP DATABASE IF EXISTS "${name}"`,
       '-c',
-      `DROP ROLE IF EXISTS "${name}"`,
+      `DROP ROLE IF EXISTS "${role}"`,
       '-c',
-      `CREATE ROLE "${name}" LOGIN PASSWORD '${password}'`,
+      `CREATE ROLE "${role}" LOGIN PASSWORD '${password.replace(/'/g, "''")}'`,
       '-c',
-      `CREATE DATABASE "${name}" OWNER "${name}"`,
+      `CREATE DATABASE "${name}" OWNER "${role}"`,
     ]);
     if (r.code !== 0) throw new Error(`creating database ${name}: ${r.stderr}`);
     return password;
@@ -355,12 +381,13 @@ async function start(
   return run(engine.cli, args);
 }
 
-async function removeContainer(engine: Engine, name: string): Promise<void> {
+/** Remove a container (stopping it first, 5 s grace); never throws. */
+export async function removeContainer(engine: Engine, name: string): Promise<void> {
   await run(engine.cli, [...engine.cliFlags, 'rm', '-f', '-t', '5', name]);
 }
 
 /** Real UID and GID of the container's main process, from /proc/<pid>/status on the host. */
-async function processIds(engine: Engine, name: string): Promise<string | undefined> {
+export async function processIds(engine: Engine, name: string): Promise<string | undefined> {
   const r = await run(engine.cli, [...engine.cliFlags, 'inspect', '--format', '{{.State.Pid}}', name]);
   const pid = r.stdout.trim();
   if (r.code !== 0 || !/^\d+$/.test(pid) || pid === '0') return undefined;

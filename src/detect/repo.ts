@@ -101,6 +101,17 @@ async function listSources(root: string, exts: Set<string>): Promise<string[]> {
   return out;
 }
 
+/**
+ * Test files (`_test.go`, `*.test.js`, `*.spec.ts`, files under `test/`, `tests/`,
+ * `__tests__/`, `testdata/`): never a source of run-time facts.
+ */
+export function isTestFile(rel: string): boolean {
+  return (
+    /(_test\.go|\.test\.[cm]?[jt]sx?|\.spec\.[cm]?[jt]sx?)$/.test(rel) ||
+    /(^|\/)(tests?|__tests__|testdata)\//.test(rel)
+  );
+}
+
 /** First line index (0-based) matching `re`, or -1. */
 export function findLine(lines: string[], re: RegExp): number {
   return lines.findIndex((l) => re.test(l));

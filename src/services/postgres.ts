@@ -8,6 +8,7 @@
  * Templates: `templates/services/postgres/`.
  */
 import type { Repo } from '../detect/repo.js';
+import { isTestFile } from '../detect/repo.js';
 import type { Answers, Detection, Evidence } from '../vocabulary.js';
 import { addWarning } from '../vocabulary.js';
 import type { EnvVar, K8sEnvVar, ServiceSupport } from './types.js';
@@ -76,7 +77,7 @@ async function detectPostgres(repo: Repo, d: Detection): Promise<void> {
     d.findings.postgresEnv = { value: [...pairs].map(([n, r]) => `${n}=${r}`).join(','), evidence };
   }
   if (d.findings.database?.value !== 'postgres') return;
-  for (const file of repo.sources) {
+  for (const file of repo.sources.filter((s) => !isTestFile(s))) {
     const t = await repo.read(file);
     t?.lines.forEach((line, i) => {
       if (!HARD_CODED_HOST.test(line) || /^\s*(\/\/|#|\*|\/\*)/.test(line)) return;

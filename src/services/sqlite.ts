@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { Repo } from '../detect/repo.js';
+import { isTestFile } from '../detect/repo.js';
 import type { Answers, Detection, Evidence } from '../vocabulary.js';
 import { addWarning } from '../vocabulary.js';
 import type { ServiceSupport, Volume } from './types.js';
@@ -35,7 +36,7 @@ async function detectSqlite(repo: Repo, d: Detection): Promise<void> {
   const reads = d.envReads.filter((r) => PATH_ENV.test(r.name) && !NOT_A_FILE.test(r.name));
   const env = reads[0];
   let opened: { path: string; evidence: Evidence } | undefined;
-  for (const file of repo.sources) {
+  for (const file of repo.sources.filter((s) => !isTestFile(s))) {
     const t = await repo.read(file);
     t?.lines.forEach((line, i) => {
       if (/^\s*(\/\/|#|\*|\/\*)/.test(line)) return;

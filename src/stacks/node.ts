@@ -1,12 +1,15 @@
 /**
  * Node.js: package.json, the lockfile's package manager, the start file, a build step, native
- * addons; `node` as PID 1's child on distroless `nodejs<major>` or Alpine with tini.
+ * addons, Prisma, Next.js; `node` as PID 1's child on distroless `nodejs<major>` or Alpine with
+ * tini. What a container cannot fix (no lockfile, a loopback bind, required configuration, a
+ * start script whose file cannot exist) becomes a warning with its evidence.
  * Templates: `templates/languages/node/`.
  */
-import type { Repo } from '../detect/repo.js';
+import path from 'node:path';
+import type { Repo, TextFile } from '../detect/repo.js';
 import { findLine, toLabel } from '../detect/repo.js';
 import type { Answers, Detection, Evidence } from '../vocabulary.js';
-import { RELATIVE_PATH } from '../vocabulary.js';
+import { addWarning, RELATIVE_PATH } from '../vocabulary.js';
 import { healthUrl, httpHealth, runtimeStage, wgetHealthcheck } from './common.js';
 import type { LanguageContext, LanguageSupport, ServiceFacts, WatchRule } from './types.js';
 
@@ -20,6 +23,16 @@ export const NODE_LTS = '24';
 /** Node package managers, chosen from the `packageManager` field or the lockfile. */
 export const PACKAGE_MANAGERS = ['npm', 'yarn', 'pnpm'] as const;
 export type PackageManager = (typeof PACKAGE_MANAGERS)[number];
+/**
+ * How the runtime serves the app: `none` (node runs the start file), `next` (a Next.js build:
+ * `.next` next to the sources, `next start` or a custom server), `next-standalone` (Next.js
+ * `output: 'standalone'`: `.next/standalone/server.js`). Next.js docs, "output".
+ */
+export const NODE_FRAMEWORKS = ['none', 'next', 'next-standalone'] as const;
+/** The `next` CLI inside node_modules, run by node (no npm or npx in the runtime image). */
+const NEXT_BIN = 'node_modules/next/dist/bin/next';
+/** Where `prisma generate` writes the client by default (Prisma docs, "Generating Prisma Client"). */
+const PRISMA_DEFAULT_OUTPUT = 'node_modules/.prisma/client';
 
 /**
  * Node packages that compile a native addon at install time (node-gyp), so their
@@ -39,59 +52,82 @@ const NODE_NATIVE = [
 
 /** Package-manager commands for the Dockerfile's deps/build stages. */
 export interface PackageManagerCommands {
-  /** Files copied before `install`: the manifest and the lockfile (Docker docs, cache ordering). */
-  manifests: string;
+  /** The lockfile the locked installs need. */
+  lockfile: string;
   /** BuildKit cache mount target of the package cache (Docker docs, "cache mounts"). */
   cache: string;
   /** Install all dependencies, exactly as locked. */
   install: string;
-  /** Install production dependencies only (no devDependencies in the runtime image). */
+  /** Install production dependencies only (no devDependencies in the runtime image), as locked. */
   installProd: string;
+  /** Without a lockfile: resolve and install (all, production only). */
+  unlocked: { install: string; installProd: string };
   /** Script runner (`npm run`, `yarn`, `pnpm run`). */
   run: string;
+  /** Runs a dependency's command (`npx`, `yarn`, `pnpm exec`). */
+  exec: string;
   /** Needs `corepack enable` (yarn and pnpm ship through corepack in the official images). */
   corepack: boolean;
 }
 
 /**
- * Commands per package manager: `npm ci` (npm docs: clean, lockfile-exact install),
- * `yarn install --frozen-lockfile` (Yarn classic), `pnpm install --frozen-lockfile`.
+ * Commands per package manager: `npm ci` (npm docs: clean, lockfile-exact install; it refuses
+ * to run without package-lock.json, so without one it is `npm install`), `yarn install
+ * --frozen-lockfile` (Yarn classic), `pnpm install --frozen-lockfile` (pnpm docs: fails
+ * without pnpm-lock.yaml).
  */
 export const PACKAGE_MANAGER_COMMANDS: Record<PackageManager, PackageManagerCommands> = {
   npm: {
-    manifests: 'package.json package-lock.json',
+    lockfile: 'package-lock.json',
     cache: '/root/.npm',
     install: 'npm ci',
     installProd: 'npm ci --omit=dev',
+    unlocked: { install: 'npm install', installProd: 'npm install --omit=dev' },
     run: 'npm run',
+    exec: 'npx',
     corepack: false,
   },
   yarn: {
-    manifests: 'package.json yarn.lock',
+    lockfile: 'yarn.lock',
     cache: '/usr/local/share/.cache/yarn',
     install: 'yarn install --frozen-lockfile',
     installProd: 'yarn install --frozen-lockfile --production',
+    unlocked: { install: 'yarn install', installProd: 'yarn install --production' },
     run: 'yarn',
+    exec: 'yarn',
     corepack: true,
   },
   pnpm: {
-    manifests: 'package.json pnpm-lock.yaml',
+    lockfile: 'pnpm-lock.yaml',
     cache: '/root/.local/share/pnpm/store',
     install: 'pnpm install --frozen-lockfile',
     installProd: 'pnpm install --frozen-lockfile --prod',
+    unlocked: { install: 'pnpm install', installProd: 'pnpm install --prod' },
     run: 'pnpm run',
+    exec: 'pnpm exec',
     corepack: true,
   },
 };
+
+/** Lockfiles per package manager (npm also honours npm-shrinkwrap.json: npm docs, "npm-shrinkwrap.json"). */
+const LOCKFILES: readonly (readonly [string, PackageManager])[] = [
+  ['package-lock.json', 'npm'],
+  ['npm-shrinkwrap.json', 'npm'],
+  ['pnpm-lock.yaml', 'pnpm'],
+  ['yarn.lock', 'yarn'],
+];
 
 /** The Node answers, as this module reads them. */
 interface NodeAnswers extends Answers {
   nodeVersion: string;
   packageManager: PackageManager;
+  nodeLockfile: boolean;
   nodeStart: string;
   nodeBuild: boolean;
   nodeBuildOutput: string;
   nodeNative: boolean;
+  nodePrisma: string;
+  nodeFramework: (typeof NODE_FRAMEWORKS)[number];
 }
 
 /**
@@ -115,6 +151,708 @@ export function nodeMajorFrom(spec: string): string | undefined {
 }
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const posix = path.posix;
+/** A relative path as written in a script or config: no `./`, no trailing `/`. */
+const cleanPath = (p: string): string => posix.normalize(p.replace(/^['"]|['"]$/g, '')).replace(/\/+$/, '');
+
+/** JSON with comments and trailing commas (tsconfig.json is JSONC: TypeScript docs, "tsconfig.json"). */
+export function parseJsonc(text: string): unknown {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else out += c;
+  }
+  return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
+}
+
+/** True when `rel` is a regular file of the repository (a folder answers false). */
+async function isFile(repo: Repo, rel: string): Promise<boolean> {
+  return rel !== '' && (await repo.exists(rel)) && !(await repo.exists(`${rel}/`));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scripts
+
+/** Node options that take their value as the next word (Node.js docs, "Command-line API"). */
+const NODE_VALUE_OPTIONS = new Set([
+  '-r',
+  '--require',
+  '--import',
+  '--loader',
+  '--experimental-loader',
+  '--env-file',
+  '--env-file-if-exists',
+  '-C',
+  '--conditions',
+  '--title',
+  '--input-type',
+]);
+/** Options of development runners (nodemon, ts-node, ts-node-dev, tsx) that take a value. */
+const RUNNER_VALUE_OPTIONS = new Set([
+  ...NODE_VALUE_OPTIONS,
+  '-w',
+  '--watch',
+  '-e',
+  '--ext',
+  '-x',
+  '--exec',
+  '-i',
+  '--ignore',
+  '-d',
+  '--delay',
+  '--signal',
+  '--config',
+  '-P',
+  '--project',
+  '--tsconfig',
+  '-O',
+  '--compiler-options',
+]);
+/** Development runners that run a source file (with a watcher or an on-the-fly compiler). */
+const RUNNERS = new Set(['nodemon', 'ts-node', 'ts-node-dev', 'tsnd', 'tsx', 'node-dev', 'babel-node']);
+
+/** The commands of a script, split at `&&`, `||`, `;` and `|`, each as words. */
+function commands(script: string): string[][] {
+  return script
+    .split(/&&|\|\||;|\|/)
+    .map((c) => c.trim().split(/\s+/).filter(Boolean))
+    .filter((w) => w.length > 0);
+}
+
+/** The first positional argument after `from`, skipping options (and the values of `valueOptions`). */
+function positional(words: string[], from: number, valueOptions: Set<string>): string | undefined {
+  for (let j = from; j < words.length; j++) {
+    const w = words[j]!;
+    if (['-e', '--eval', '-p', '--print'].includes(w) && valueOptions === NODE_VALUE_OPTIONS) return undefined;
+    if (!w.startsWith('-')) return w;
+    if (!w.includes('=') && valueOptions.has(w)) j++;
+  }
+  return undefined;
+}
+
+/** What `node <file>` runs in a script (`cross-env X=1 node -r dotenv/config dist/main`), if it runs node. */
+export function nodeTarget(script: string): string | undefined {
+  for (const words of commands(script)) {
+    const i = words.findIndex((w) => w === 'node' || w.endsWith('/node'));
+    if (i < 0) continue;
+    const target = positional(words, i + 1, NODE_VALUE_OPTIONS);
+    if (target) return target;
+  }
+  return undefined;
+}
+
+/** What a development runner runs in a script (`nodemon server.js`, `tsx watch src/index.ts`). */
+function runnerTarget(script: string): string | undefined {
+  for (const words of commands(script)) {
+    const i = words.findIndex((w) => RUNNERS.has(w) || (w === 'node' && words.includes('--watch')));
+    if (i < 0) continue;
+    const rest = words[i] === 'tsx' && words[i + 1] === 'watch' ? i + 2 : i + 1;
+    const target = positional(words, rest, RUNNER_VALUE_OPTIONS);
+    if (target && /^[\w./@-]+$/.test(target)) return target;
+  }
+  return undefined;
+}
+
+/** A script with the scripts it runs (`npm run x`, `yarn x`, `pnpm x`) appended, two levels deep. */
+function expandScript(scripts: Record<string, string>, name: string, depth = 2): string {
+  const text = scripts[name] ?? '';
+  if (depth === 0) return text;
+  const called = [...text.matchAll(/\b(?:npm run|pnpm run|yarn run|pnpm|yarn)\s+([\w:.-]+)/g)].map((m) => m[1]!);
+  return [text, ...called.filter((c) => c !== name && scripts[c]).map((c) => expandScript(scripts, c, depth - 1))].join(
+    ' && ',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// TypeScript build layout
+
+/** How a build maps sources to the files it writes. */
+interface BuildLayout {
+  /** The build's output folder, with its evidence. */
+  output?: { value: string; evidence: Evidence };
+  /** The compiler's root folder (tsconfig `rootDir`, else the common folder of its inputs). */
+  rootDir?: string;
+  /** Every file a plain `tsc` build writes; undefined when the build is not plain tsc (a bundler). */
+  produced?: Set<string>;
+  /** The tsconfig the layout was read from, for evidence. */
+  tsconfig?: string;
+}
+
+/** A tsconfig `include`/`exclude` pattern as a RegExp on repository-relative paths (TypeScript docs, "include"). */
+function tsPattern(pattern: string, base: string): RegExp {
+  let p = cleanPath(posix.join(base, pattern));
+  if (p === '.') p = '**/*';
+  else if (!/[*?]/.test(p) && !/\.\w+$/.test(p.split('/').pop()!)) p += '/**/*';
+  else if (p.endsWith('**')) p += '/*';
+  let re = '';
+  for (let i = 0; i < p.length; i++) {
+    if (p.startsWith('**/', i)) {
+      re += '(?:.*/)?';
+      i += 2;
+    } else if (p[i] === '*') re += '[^/]*';
+    else if (p[i] === '?') re += '[^/]';
+    else re += escapeRe(p[i]!);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** A tsconfig, merged with the local file it `extends` (one level: the common case). */
+interface TsConfig {
+  file: string;
+  compilerOptions: Record<string, any>;
+  include?: string[];
+  exclude?: string[];
+  files?: string[];
+  /** Where outDir is written (evidence). */
+  outDirAt?: Evidence;
+}
+
+async function readTsconfig(repo: Repo, file: string, depth = 0): Promise<TsConfig | undefined> {
+  const t = await repo.read(file);
+  if (!t) return undefined;
+  let json: Record<string, any>;
+  try {
+    json = parseJsonc(t.lines.join('\n')) as Record<string, any>;
+  } catch {
+    return undefined;
+  }
+  const dir = posix.dirname(file);
+  const rel = (p: unknown): string | undefined => (typeof p === 'string' ? cleanPath(posix.join(dir, p)) : undefined);
+  const own = json.compilerOptions ?? {};
+  const co: Record<string, any> = { ...own };
+  for (const key of ['outDir', 'rootDir']) if (own[key] !== undefined) co[key] = rel(own[key]);
+  const idx = findLine(t.lines, /"outDir"\s*:/);
+  const config: TsConfig = {
+    file,
+    compilerOptions: co,
+    include: Array.isArray(json.include) ? json.include.map((p: string) => posix.join(dir, p)) : undefined,
+    exclude: Array.isArray(json.exclude) ? json.exclude.map((p: string) => posix.join(dir, p)) : undefined,
+    files: Array.isArray(json.files) ? json.files.map((p: string) => rel(p)!) : undefined,
+    outDirAt: own.outDir !== undefined && idx >= 0 ? { file, line: idx + 1 } : undefined,
+  };
+  const parent = typeof json.extends === 'string' && json.extends.startsWith('.') ? rel(json.extends) : undefined;
+  if (parent && depth < 2) {
+    const base = await readTsconfig(repo, parent.endsWith('.json') ? parent : `${parent}.json`, depth + 1);
+    if (base) {
+      config.compilerOptions = { ...base.compilerOptions, ...co };
+      config.include ??= base.include;
+      config.exclude ??= base.exclude;
+      config.files ??= base.files;
+      config.outDirAt ??= base.outDirAt;
+    }
+  }
+  return config;
+}
+
+const TS_SOURCE = /\.(?:ts|tsx|mts|cts)$/;
+const JS_SOURCE = /\.(?:js|jsx|mjs|cjs)$/;
+/** The file tsc writes for a source: `.ts`/`.tsx` → `.js`, `.mts` → `.mjs`, `.cts` → `.cjs`. */
+const emitted = (file: string): string => file.replace(/\.(m|c)?tsx?$/, (_, k: string | undefined) => `.${k ?? ''}js`);
+
+/** Bundlers and copy steps: their output is not tsc's mapping of the sources. */
+const NOT_PLAIN_TSC =
+  /\b(?:tsup|esbuild|webpack|rollup|vite|ncc|swc|parcel|babel|bun|rspack|rolldown|cp|copyfiles|cpx|nest)\b/;
+
+/**
+ * The build layout: the tsconfig the build uses (`tsc -p <file>`, `nest build` → tsconfig.build.json,
+ * else tsconfig.json), its outDir and rootDir, and for a plain `tsc` build every file it writes.
+ */
+async function buildLayout(repo: Repo, build: string): Promise<BuildLayout> {
+  const layout: BuildLayout = {};
+  const project = /(?:^|\s)(?:-p|--project)\s+(\S+)/.exec(build)?.[1];
+  const candidates = project
+    ? [cleanPath(project).endsWith('.json') ? cleanPath(project) : posix.join(cleanPath(project), 'tsconfig.json')]
+    : /\bnest\s+build\b/.test(build)
+      ? ['tsconfig.build.json', 'tsconfig.json']
+      : ['tsconfig.json'];
+  let config: TsConfig | undefined;
+  for (const file of candidates) {
+    config = await readTsconfig(repo, file);
+    if (config) break;
+  }
+  if (config) {
+    layout.tsconfig = config.file;
+    const co = config.compilerOptions;
+    if (typeof co.outDir === 'string' && co.outDir !== '.' && config.outDirAt) {
+      layout.output = { value: co.outDir, evidence: config.outDirAt };
+    }
+    const exts = co.allowJs ? [TS_SOURCE, JS_SOURCE] : [TS_SOURCE];
+    const include = (config.include ?? (config.files ? [] : ['**/*'])).map((p) => tsPattern(p, '.'));
+    const excludes = (config.exclude ?? ['node_modules', 'bower_components', 'jspm_packages', co.outDir ?? '']).filter(
+      Boolean,
+    );
+    const exclude = excludes.map((p) => tsPattern(p, '.'));
+    const inputs = repo.sources.filter(
+      (s) =>
+        exts.some((re) => re.test(s)) &&
+        !s.endsWith('.d.ts') &&
+        ((config!.files ?? []).includes(s) || (include.some((re) => re.test(s)) && !exclude.some((re) => re.test(s)))),
+    );
+    layout.rootDir = typeof co.rootDir === 'string' ? co.rootDir : commonDir(inputs);
+    if (/\btsc\b/.test(build) && !NOT_PLAIN_TSC.test(build) && layout.output) {
+      const out = layout.output.value;
+      layout.produced = new Set(inputs.map((s) => tsEmit(s, layout.rootDir, out)).filter((s) => s !== undefined));
+    }
+  }
+  if (!layout.output) {
+    // a bundler's output folder on its command line (`tsup -d build`, `esbuild --outdir=out`)
+    const flag = /(?:^|\s)(?:--out-?[dD]ir|-d)[=\s]+([\w./-]+)/.exec(build)?.[1];
+    const outfile = /(?:^|\s)--outfile[=\s]+([\w./-]+)/.exec(build)?.[1];
+    const out = flag ? cleanPath(flag) : outfile ? posix.dirname(cleanPath(outfile)) : undefined;
+    if (out && out !== '.') layout.output = { value: out, evidence: { file: 'package.json', line: 0 } };
+  }
+  return layout;
+}
+
+/** Longest common folder of files (`''` for the repository root). */
+function commonDir(files: string[]): string | undefined {
+  if (files.length === 0) return undefined;
+  let common = posix.dirname(files[0]!).split('/');
+  for (const f of files.slice(1)) {
+    const parts = posix.dirname(f).split('/');
+    let i = 0;
+    while (i < common.length && common[i] === parts[i]) i++;
+    common = common.slice(0, i);
+  }
+  const dir = common.join('/');
+  return dir === '.' ? '' : dir;
+}
+
+/** The file tsc writes for `source` (TypeScript docs, "rootDir" and "outDir"), undefined when outside rootDir. */
+function tsEmit(source: string, rootDir: string | undefined, outDir: string): string | undefined {
+  const root = rootDir ?? '';
+  if (root && !source.startsWith(`${root}/`)) return undefined;
+  return posix.join(outDir, emitted(root ? source.slice(root.length + 1) : source));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+
+/** One place the start file may come from, in order of precedence. */
+interface StartCandidate {
+  file: string;
+  evidence: Evidence[];
+  /** The script it comes from: a start file that cannot exist is a warning then. */
+  script?: { name: string; text: string };
+}
+
+/** Scripts that start the app in production, after `start` (`start:prod` is the NestJS and common name). */
+const PROD_SCRIPTS = ['start', 'start:prod', 'start:production', 'prod', 'production', 'serve', 'start:server'];
+/** Conventional entry files, most conventional first (npm docs: `npm start` defaults to `node server.js`). */
+const CONVENTIONAL_JS = ['server.js', 'index.js', 'app.js', 'main.js', 'src/index.js', 'src/server.js', 'bin/www'];
+const CONVENTIONAL_TS = [
+  'src/server.ts',
+  'src/index.ts',
+  'src/main.ts',
+  'src/app.ts',
+  'server.ts',
+  'index.ts',
+  'main.ts',
+  'app.ts',
+];
+
+/** Everything the start-file resolution needs. */
+interface StartInputs {
+  repo: Repo;
+  pkg: Record<string, any>;
+  scripts: Record<string, string>;
+  lineOf: (re: RegExp) => Evidence;
+  build: boolean;
+  layout: BuildLayout;
+}
+
+/**
+ * A script or `main` target as the file node runs: a folder → its `index.js`, a path without
+ * extension → `<path>.js` (Node.js docs, "Modules: folders as modules", "file modules"), a
+ * TypeScript source → the file the build writes for it.
+ */
+async function startFile(inp: StartInputs, raw: string): Promise<string> {
+  const t = cleanPath(raw);
+  if (t === '.' || t === '') {
+    return typeof inp.pkg.main === 'string' && cleanPath(inp.pkg.main) !== '.'
+      ? startFile(inp, inp.pkg.main)
+      : 'index.js';
+  }
+  if (TS_SOURCE.test(t)) return inp.build ? mapSource(inp, t) : t;
+  if (JS_SOURCE.test(t) || (await isFile(inp.repo, t))) return t;
+  for (const ext of ['.js', '.cjs', '.mjs']) if (await isFile(inp.repo, t + ext)) return t + ext;
+  if (await isFile(inp.repo, `${t}/index.js`)) return `${t}/index.js`;
+  const { output, produced } = inp.layout;
+  if (t === output?.value || produced?.has(`${t}/index.js`) || (await inp.repo.exists(`${t}/`))) return `${t}/index.js`;
+  return `${t}.js`;
+}
+
+/** The build output of a TypeScript source: tsc's mapping, else a bundler's `<out>/<name>.js`. */
+function mapSource(inp: StartInputs, source: string): string {
+  const { output, rootDir } = inp.layout;
+  const mapped = output ? tsEmit(source, rootDir, output.value) : undefined;
+  return mapped ?? posix.join(output?.value ?? 'dist', emitted(posix.basename(source)));
+}
+
+/** Whether the start file is in the repository or written by the build (under its output folder). */
+async function canExist(inp: StartInputs, file: string): Promise<boolean> {
+  if (await isFile(inp.repo, file)) return true;
+  if (!inp.build) return false;
+  const { output, produced } = inp.layout;
+  if (produced) return produced.has(file);
+  const top = output?.value ?? file.split('/')[0]!;
+  return file.startsWith(`${top}/`);
+}
+
+/**
+ * The start file, first that can exist of: production scripts that run node (`start`, `start:prod`,
+ * …), NestJS's `dist/main.js`, `main`, a development runner's entry (`nodemon`, `ts-node`, `tsx`),
+ * conventional files. A script whose file cannot exist is a warning with the script's line.
+ */
+async function detectStart(inp: StartInputs, out: Detection): Promise<void> {
+  const { scripts, lineOf, pkg } = inp;
+  const scriptLine = (name: string): Evidence => lineOf(new RegExp(`"${escapeRe(name)}"\\s*:`));
+  const candidates: StartCandidate[] = [];
+  for (const name of PROD_SCRIPTS) {
+    const target = typeof scripts[name] === 'string' ? nodeTarget(scripts[name]) : undefined;
+    if (target) {
+      const file = await startFile(inp, target);
+      candidates.push({ file, evidence: [scriptLine(name)], script: { name, text: target } });
+    }
+  }
+  const deps = { ...(pkg.dependencies ?? {}), ...(pkg.devDependencies ?? {}) };
+  // NestJS: `nest build` writes dist/main.js (NestJS docs, CLI: sourceRoot "src", entryFile "main")
+  if (deps['@nestjs/core']) {
+    candidates.push({
+      file: posix.join(inp.layout.output?.value ?? 'dist', 'main.js'),
+      evidence: [lineOf(/"@nestjs\/core"\s*:/)],
+    });
+  }
+  if (typeof pkg.main === 'string') {
+    candidates.push({ file: await startFile(inp, pkg.main), evidence: [lineOf(/"main"\s*:/)] });
+  }
+  for (const [name, text] of Object.entries(scripts)) {
+    const target = typeof text === 'string' && !/test|lint|spec|e2e/.test(name) ? runnerTarget(text) : undefined;
+    if (target) candidates.push({ file: await startFile(inp, target), evidence: [scriptLine(name)] });
+  }
+  for (const file of [...CONVENTIONAL_JS, ...(inp.build ? CONVENTIONAL_TS : [])]) {
+    if (await isFile(inp.repo, file)) {
+      const evidence = [{ file, line: 0 }];
+      if (inp.layout.output && TS_SOURCE.test(file)) evidence.push(inp.layout.output.evidence);
+      candidates.push({ file: TS_SOURCE.test(file) ? mapSource(inp, file) : file, evidence });
+    }
+  }
+
+  const broken: StartCandidate[] = [];
+  let chosen: StartCandidate | undefined;
+  for (const c of candidates) {
+    if (await canExist(inp, c.file)) {
+      chosen = c;
+      break;
+    }
+    if (c.script) broken.push(c);
+  }
+  chosen ??= broken[0];
+  for (const b of broken) {
+    const instead = b === chosen ? 'so the container exits at start' : `so the image runs ${chosen!.file} instead`;
+    addWarning(out, {
+      code: 'start-file-missing',
+      message:
+        `the ${b.script!.name} script runs node ${b.script!.text}, but ${b.file} is neither in the repository nor ` +
+        `written by the build, ${instead}: fix the script or set nodeStart (dockforge generate --set nodeStart=<file>)`,
+      evidence: b.evidence,
+    });
+  }
+  if (chosen) out.findings.nodeStart = { value: chosen.file, evidence: chosen.evidence };
+  else {
+    addWarning(out, {
+      code: 'no-start-file',
+      message:
+        'no start file found (no `node <file>` start script, no "main", no server.js or index.js): ' +
+        'set it with dockforge generate --set nodeStart=<file>',
+      evidence: [{ file: 'package.json', line: 0 }],
+    });
+  }
+}
+
+/**
+ * Prisma: the schema (package.json `prisma.schema`, prisma.config's `schema`, then the default
+ * locations: Prisma docs, "Prisma schema location"), its datasource provider (names the
+ * database), its generator's output (where the client is generated) and its `env("X")` reads.
+ */
+async function detectPrisma(repo: Repo, pkg: Record<string, any>, out: Detection, lineOf: (re: RegExp) => Evidence) {
+  const prod = { ...(pkg.dependencies ?? {}), ...(pkg.optionalDependencies ?? {}) };
+  const all = { ...prod, ...(pkg.devDependencies ?? {}) };
+  if (!all['@prisma/client'] && !all.prisma) return;
+  const locations: string[] = [];
+  if (typeof pkg.prisma?.schema === 'string') locations.push(cleanPath(pkg.prisma.schema));
+  for (const file of ['prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', 'prisma.config.mjs']) {
+    const config = await repo.read(file);
+    config?.lines.forEach((line, i) => {
+      const schema = /\bschema\s*:\s*['"`]([^'"`]+)['"`]/.exec(line);
+      if (schema) locations.push(cleanPath(schema[1]!));
+      for (const m of line.matchAll(/\benv\(\s*['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]/g)) {
+        out.envReads.push({ name: m[1]!, evidence: { file, line: i + 1 } });
+      }
+    });
+  }
+  locations.push('prisma/schema.prisma', 'schema.prisma');
+  let schema: TextFile | undefined;
+  for (const loc of locations) {
+    schema = (await repo.read(loc)) ?? (await repo.read(posix.join(loc, 'schema.prisma')));
+    if (schema) break;
+  }
+  if (!schema) {
+    out.notes.push('Prisma packages but no schema.prisma: no Prisma Client is generated');
+    return;
+  }
+  const lines = schema.lines;
+  const idx = findLine(lines, /provider\s*=\s*"(postgresql|postgres|sqlite)"/);
+  if (idx >= 0 && (prod['@prisma/client'] || prod.prisma)) {
+    const provider = /"(postgresql|postgres|sqlite)"/.exec(lines[idx]!)![1]!;
+    out.dependencies.push({ name: `prisma:${provider}`, evidence: { file: schema.rel, line: idx + 1 } });
+  }
+  lines.forEach((line, i) => {
+    for (const m of line.matchAll(/\benv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/g)) {
+      out.envReads.push({ name: m[1]!, evidence: { file: schema!.rel, line: i + 1 } });
+    }
+  });
+  if (!prod['@prisma/client']) return;
+  // the client generator and its output folder, relative to the schema file (Prisma docs, "generator")
+  const gen = findLine(lines, /^\s*generator\s+\w+\s*\{/);
+  let client = PRISMA_DEFAULT_OUTPUT;
+  let at = gen;
+  for (let i = gen + 1; gen >= 0 && i < lines.length && !/^\s*\}/.test(lines[i]!); i++) {
+    const output = /^\s*output\s*=\s*"([^"]+)"/.exec(lines[i]!);
+    if (output) {
+      client = cleanPath(posix.join(posix.dirname(schema.rel), output[1]!));
+      at = i;
+    }
+  }
+  if (client.startsWith('node_modules/.prisma/') || !RELATIVE_PATH.test(client)) client = PRISMA_DEFAULT_OUTPUT;
+  out.findings.nodePrisma = {
+    value: client,
+    evidence: [{ file: schema.rel, line: Math.max(at, 0) + 1 }, lineOf(/"@prisma\/client"\s*:/)],
+  };
+}
+
+/** Next.js: `next build` in the build script; `output: 'standalone'` in next.config.* (Next.js docs, "output"). */
+async function detectNext(repo: Repo, build: string, pkg: Record<string, any>, out: Detection, buildEv: Evidence) {
+  if (!pkg.dependencies?.next || !/\bnext\s+build\b/.test(build)) return undefined;
+  const f = out.findings;
+  f.nodeBuildOutput = { value: '.next', evidence: [buildEv] };
+  out.notes.push(
+    'Next.js writes its cache under .next/cache at run time; the container root is read-only, so optimised ' +
+      'images and regenerated pages are not cached (Next.js docs, "Self-Hosting": mount a volume or a cache handler)',
+  );
+
+  for (const file of ['next.config.js', 'next.config.mjs', 'next.config.cjs', 'next.config.ts', 'next.config.mts']) {
+    const config = await repo.read(file);
+    const idx = config ? findLine(config.lines, /\boutput\s*:\s*['"`]standalone['"`]/) : -1;
+    if (idx >= 0) {
+      f.nodeFramework = { value: 'next-standalone', evidence: [{ file, line: idx + 1 }] };
+      f.nodeStart = { value: 'server.js', evidence: [{ file, line: idx + 1 }] };
+      return 'next-standalone';
+    }
+  }
+  f.nodeFramework = { value: 'next', evidence: [buildEv] };
+  return 'next';
+}
+
+/** The port in a committed `.env` (`PORT=3000`): the code's own literals, found later, take precedence. */
+async function detectDotenvPort(repo: Repo, out: Detection): Promise<void> {
+  const env = await repo.read('.env');
+  const idx = env ? findLine(env.lines, /^\s*(?:export\s+)?PORT\s*=\s*["']?\d{2,5}["']?\s*$/) : -1;
+  const port = idx >= 0 ? Number(/\d{2,5}/.exec(env!.lines[idx]!)![0]) : 0;
+  if (port >= 1 && port <= 65535) out.findings.port = { value: port, evidence: [{ file: '.env', line: idx + 1 }] };
+}
+
+/** Lifecycle scripts that the production install runs too (npm docs, "scripts": `npm ci` runs them). */
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
+/** Commands whose package has another name. */
+const BIN_PACKAGE: Record<string, string> = { tsc: 'typescript' };
+
+/**
+ * A lifecycle script that runs a devDependency's command: the deps stage installs production
+ * dependencies only and still runs the script, which then fails (command not found).
+ */
+function detectLifecycle(pkg: Record<string, any>, out: Detection, lineOf: (re: RegExp) => Evidence): void {
+  const scripts: Record<string, unknown> = pkg.scripts ?? {};
+  const dev: Record<string, string> = pkg.devDependencies ?? {};
+  const prod: Record<string, string> = { ...(pkg.dependencies ?? {}), ...(pkg.optionalDependencies ?? {}) };
+  for (const name of INSTALL_SCRIPTS) {
+    const text = scripts[name];
+    if (typeof text !== 'string') continue;
+    for (const words of commands(text)) {
+      const cmd = words.find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w) && w !== 'npx' && w !== 'exec');
+      const dep = cmd && (BIN_PACKAGE[cmd] ?? cmd);
+      if (!dep || !dev[dep] || prod[dep]) continue;
+      addWarning(out, {
+        code: 'install-script-dev-dependency',
+        message:
+          `the ${name} script runs ${cmd}, a devDependency that the production install leaves out, so the deps ` +
+          `stage fails: move ${dep} to dependencies or let the script succeed without it`,
+        evidence: [lineOf(new RegExp(`"${name}"\\s*:`))],
+      });
+    }
+  }
+}
+
+/** Test files and folders: never a source of configuration or listen calls. */
+const TEST_SOURCE = /(?:^|\/)(?:test|tests|__tests__|__mocks__)\/|\.(?:test|spec)\.[cm]?[jt]sx?$/;
+const LOOPBACK = /['"`](?:localhost|127\.0\.0\.1|::1|\[::1\])['"`]/;
+
+/**
+ * A server bound to the loopback interface: a loopback literal in a `.listen(…)` call's
+ * arguments, or in the value of the host variable the call passes. In a container nothing
+ * outside reaches it (Docker docs, "Networking overview": published ports forward to the
+ * container's interface, not its loopback).
+ */
+function detectLoopback(file: string, lines: string[], out: Detection): void {
+  lines.forEach((line, i) => {
+    const at = line.search(/\.listen\s*\(/);
+    if (at < 0 || /^\s*(\/\/|\*)/.test(line)) return;
+    // the call's arguments, up to its callback
+    const call = [line.slice(at), ...lines.slice(i + 1, i + 4)]
+      .map((l) => l.replace(/(^|\s)\/\/.*$/, ''))
+      .join(' ')
+      .split(/=>|\bfunction\b/)[0]!;
+    const evidence: Evidence[] = [{ file, line: i + 1 }];
+    let bound = LOOPBACK.test(call);
+    for (const id of new Set([...call.matchAll(/\b(\w*host\w*)\b/gi)].map((m) => m[1]!))) {
+      if (bound) break;
+      const def = new RegExp(`(?:\\b(?:const|let|var)\\s+${id}\\s*=|\\b${id}\\s*:)[^\\n]*${LOOPBACK.source}`);
+      const j = lines.findIndex((l, k) => k !== i && def.test(l) && !/^\s*(\/\/|\*)/.test(l));
+      if (j >= 0) {
+        bound = true;
+        evidence.unshift({ file, line: j + 1 });
+      }
+    }
+    if (!bound) return;
+    addWarning(out, {
+      code: 'loopback-bind',
+      message:
+        'the server listens on localhost only, which nothing outside the container can reach: listen on ' +
+        '0.0.0.0, or read the host from an environment variable and set it to 0.0.0.0',
+      evidence,
+    });
+  });
+}
+
+/** The entries of an object literal starting at `{` (offset `start` of `text`): name, expression, offset. */
+function objectEntries(text: string, start: number): { name: string; expr: string; at: number }[] {
+  const entries: { name: string; expr: string; at: number }[] = [];
+  let depth = 0;
+  let from = start + 1;
+  const push = (end: number) => {
+    const raw = text.slice(from, end);
+    const m = /^\s*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?\s*:\s*([\s\S]*)$/.exec(raw);
+    if (m) entries.push({ name: m[1]!, expr: m[2]!, at: from + raw.search(/\S/) });
+  };
+  for (let i = start; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"' || c === "'" || c === '`') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== c) j += text[j] === '\\' ? 2 : 1;
+      i = j;
+    } else if ('{(['.includes(c)) depth++;
+    else if ('})]'.includes(c)) {
+      depth--;
+      if (depth === 0) {
+        push(i);
+        break;
+      }
+    } else if (c === ',' && depth === 1) {
+      push(i);
+      from = i + 1;
+    }
+  }
+  return entries;
+}
+
+/**
+ * Names of `process.env` the app cannot start without, each with its line: the schema of an
+ * env validator that runs on `process.env` — envalid `cleanEnv` (a validator without `default`;
+ * envalid docs: `devDefault` does not apply under NODE_ENV=production), zod `z.object` parsed from
+ * process.env (neither `.optional()`, `.default()` nor `.catch()`), joi `.required()` — and
+ * `if (!process.env.X)` followed by a throw or `process.exit`.
+ */
+function requiredEnv(file: string, lines: string[]): Map<string, Evidence> {
+  const found = new Map<string, Evidence>();
+  const text = lines.join('\n');
+  const lineAt = (offset: number): Evidence => ({ file, line: text.slice(0, offset).split('\n').length });
+  const schemas: { re: RegExp; required: (expr: string) => boolean; when: boolean }[] = [
+    {
+      re: /\bcleanEnv\s*\(\s*[\w.]+\s*,\s*\{/g,
+      required: (e) => !/\bdefault\s*:/.test(e),
+      when: true,
+    },
+    {
+      re: /\bz\s*\.\s*object\s*\(\s*\{/g,
+      required: (e) => !/\.(?:optional|default|catch|nullish)\s*\(/.test(e),
+      when: /\.(?:safeParse|parse|parseAsync|safeParseAsync)\s*\(\s*process\.env\s*\)/.test(text),
+    },
+    {
+      re: /\bjoi\s*\.\s*object\s*\(\s*\{/gi,
+      required: (e) => /\.required\s*\(/.test(e) && !/\.default\s*\(/.test(e),
+      when: /\.validate\s*\(\s*process\.env\b/.test(text),
+    },
+  ];
+  for (const s of schemas) {
+    if (!s.when) continue;
+    for (const m of text.matchAll(s.re)) {
+      for (const e of objectEntries(text, m.index + m[0].length - 1)) {
+        if (/^[A-Z][A-Z0-9_]*$/.test(e.name) && s.required(e.expr) && !found.has(e.name))
+          found.set(e.name, lineAt(e.at));
+      }
+    }
+  }
+  lines.forEach((line, i) => {
+    const cond = /\bif\s*\((.*)$/.exec(line);
+    if (!cond || !/!\s*process\.env/.test(cond[1]!)) return;
+    // the if's statement: its block up to the closing brace, or the one statement after it
+    const body = [line];
+    if (/\{\s*$/.test(line)) {
+      for (const next of lines.slice(i + 1, i + 8)) {
+        body.push(next);
+        if (/^\s*\}/.test(next)) break;
+      }
+    } else if (/\)\s*$/.test(line)) body.push(lines[i + 1] ?? '');
+    if (!/\bthrow\b|\bprocess\.exit\s*\(/.test(body.join('\n'))) return;
+    for (const m of cond[1]!.matchAll(/!\s*process\.env(?:\.([A-Za-z_]\w*)|\[\s*['"]([A-Za-z_]\w*)['"]\s*\])/g)) {
+      const name = m[1] ?? m[2]!;
+      if (!found.has(name)) found.set(name, { file, line: i + 1 });
+    }
+  });
+  return found;
+}
+
+/** Set in every Node image (`ENV NODE_ENV=production`): never asked of the user. */
+const SET_BY_IMAGE = new Set(['NODE_ENV']);
+
+/**
+ * Loopback binds (warnings) and required configuration in the app's sources (tests excluded):
+ * the required names go to `requiredEnv`, which detection turns into one warning for those
+ * dockforge does not set.
+ */
+async function detectSources(repo: Repo, out: Detection, extensions: string[]): Promise<void> {
+  const required = new Map<string, Evidence>();
+  for (const file of repo.sources) {
+    if (!extensions.includes(path.extname(file)) || TEST_SOURCE.test(file) || file.endsWith('.d.ts')) continue;
+    const t = await repo.read(file);
+    if (!t) continue;
+    detectLoopback(file, t.lines, out);
+    for (const [name, ev] of requiredEnv(file, t.lines)) if (!required.has(name)) required.set(name, ev);
+  }
+  out.requiredEnv ??= [];
+  for (const [name, evidence] of required) if (!SET_BY_IMAGE.has(name)) out.requiredEnv.push({ name, evidence });
+}
 
 async function detectNode(repo: Repo, out: Detection): Promise<void> {
   const pkgFile = await repo.read('package.json');
@@ -151,18 +889,12 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
     else out.notes.push(`engines.node "${pkg.engines.node}" has no supported major (${NODE_MAJORS.join(', ')})`);
   }
 
-  // package manager: the packageManager field, else the lockfile
+  // package manager: the packageManager field, else the lockfile; then whether its lockfile is committed
   let pm: { value: PackageManager; ev: Evidence } | undefined;
   const field = typeof pkg.packageManager === 'string' ? /^(npm|yarn|pnpm)@/.exec(pkg.packageManager) : null;
   if (field) pm = { value: field[1] as PackageManager, ev: lineOf(/"packageManager"\s*:/) };
   else {
-    const lockfiles = [
-      ['package-lock.json', 'npm'],
-      ['npm-shrinkwrap.json', 'npm'],
-      ['pnpm-lock.yaml', 'pnpm'],
-      ['yarn.lock', 'yarn'],
-    ] as const;
-    for (const [file, value] of lockfiles) {
+    for (const [file, value] of LOCKFILES) {
       if (await repo.exists(file)) {
         pm = { value, ev: { file, line: 0 } };
         break;
@@ -170,35 +902,43 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
     }
   }
   if (pm) f.packageManager = { value: pm.value, evidence: [pm.ev] };
+  const manager = pm?.value ?? 'npm';
+  let lockfile: string | undefined;
+  for (const [file, value] of LOCKFILES)
+    if (value === manager && !lockfile && (await repo.exists(file))) lockfile = file;
+  if (lockfile) f.nodeLockfile = { value: true, evidence: [{ file: lockfile, line: 0 }] };
   else {
-    out.notes.push(
-      'no lockfile: dependency installs are not reproducible until one is committed ' +
-        '(npm install writes package-lock.json)',
-    );
+    const name = PACKAGE_MANAGER_COMMANDS[manager].lockfile;
+    f.nodeLockfile = { value: false, evidence: [pm?.ev ?? { file: 'package.json', line: 0 }] };
+    const install = PACKAGE_MANAGER_COMMANDS[manager].unlocked.install;
+    addWarning(out, {
+      code: 'no-lockfile',
+      message: `no lockfile: installs are not reproducible (the image runs ${install}); commit ${name}`,
+      evidence: [{ file: 'package.json', line: 0 }],
+    });
   }
 
   const scripts: Record<string, string> = pkg.scripts ?? {};
   const hasBuild = typeof scripts.build === 'string';
-  f.nodeBuild = { value: hasBuild, evidence: [hasBuild ? lineOf(/"build"\s*:/) : { file: 'package.json', line: 0 }] };
-  if (hasBuild) {
-    const tsconfig = await repo.read('tsconfig.json');
-    const outIdx = tsconfig ? findLine(tsconfig.lines, /"outDir"\s*:/) : -1;
-    const outDir = outIdx >= 0 ? /"outDir"\s*:\s*"\.?\/?([^"]+?)\/?"/.exec(tsconfig!.lines[outIdx]!) : null;
-    if (outDir) f.nodeBuildOutput = { value: outDir[1]!, evidence: [{ file: 'tsconfig.json', line: outIdx + 1 }] };
+  const buildEv = hasBuild ? lineOf(/"build"\s*:/) : { file: 'package.json', line: 0 };
+  f.nodeBuild = { value: hasBuild, evidence: [buildEv] };
+  const build = hasBuild ? expandScript(scripts, 'build') : '';
+  const layout = hasBuild ? await buildLayout(repo, build) : {};
+  if (layout.output) {
+    const ev = layout.output.evidence.line > 0 ? layout.output.evidence : buildEv;
+    f.nodeBuildOutput = { value: layout.output.value, evidence: [ev] };
   }
 
-  // start file: `node <file>` in scripts.start, else "main", else a conventional file
-  const start = typeof scripts.start === 'string' ? /\bnode\s+(?:--\S+\s+)*(\S+\.[cm]?js)\b/.exec(scripts.start) : null;
-  if (start) f.nodeStart = { value: start[1]!.replace(/^\.\//, ''), evidence: [lineOf(/"start"\s*:/)] };
-  else if (typeof pkg.main === 'string') {
-    f.nodeStart = { value: pkg.main.replace(/^\.\//, ''), evidence: [lineOf(/"main"\s*:/)] };
-  } else {
-    for (const file of ['server.js', 'index.js', 'app.js', 'main.js', 'src/index.js', 'src/server.js']) {
-      if (await repo.exists(file)) {
-        f.nodeStart = { value: file, evidence: [{ file, line: 0 }] };
-        break;
-      }
-    }
+  const inputs: StartInputs = { repo, pkg, scripts, lineOf, build: hasBuild, layout };
+  const next = hasBuild ? await detectNext(repo, build, pkg, out, buildEv) : undefined;
+  if (next === 'next') {
+    // `next start`, or a custom server that node runs (Next.js docs, "Custom Server")
+    const custom = typeof scripts.start === 'string' ? nodeTarget(scripts.start) : undefined;
+    f.nodeStart = custom
+      ? { value: await startFile(inputs, custom), evidence: [lineOf(/"start"\s*:/)] }
+      : { value: NEXT_BIN, evidence: [lineOf(/"next"\s*:/)] };
+  } else if (!next) {
+    await detectStart(inputs, out);
   }
   if (hasBuild && f.nodeStart && !f.nodeBuildOutput) {
     const start = String(f.nodeStart.value);
@@ -212,15 +952,7 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
     out.dependencies.push({ name, evidence: lineOf(new RegExp(`"${escapeRe(name)}"\\s*:`)) });
     if (NODE_NATIVE.includes(name)) native.push(name);
   }
-  // Prisma: the datasource provider names the database (Prisma docs, "Data sources")
-  if (deps['@prisma/client'] || deps.prisma) {
-    const schema = (await repo.read('prisma/schema.prisma')) ?? (await repo.read('schema.prisma'));
-    const idx = schema ? findLine(schema.lines, /provider\s*=\s*"(postgresql|postgres|sqlite)"/) : -1;
-    if (idx >= 0) {
-      const provider = /"(postgresql|postgres|sqlite)"/.exec(schema!.lines[idx]!)![1]!;
-      out.dependencies.push({ name: `prisma:${provider}`, evidence: { file: schema!.rel, line: idx + 1 } });
-    }
-  }
+  await detectPrisma(repo, pkg, out, lineOf);
   f.nodeNative = {
     value: native.length > 0,
     evidence:
@@ -231,6 +963,9 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
       `native addons (${native.join(', ')}): dependencies are compiled on a builder with the runtime's libc`,
     );
   }
+  detectLifecycle(pkg, out, lineOf);
+  await detectDotenvPort(repo, out);
+  await detectSources(repo, out, node.sourceExtensions);
 }
 
 /**
@@ -249,14 +984,43 @@ function nodeHealthcheck(a: NodeAnswers): string[] {
   return ['CMD', node, '-e', `${connect}.on('connect', () => process.exit(0)).on('error', () => process.exit(1))`];
 }
 
+/** The package-manager commands the templates run, for the lockfile and the Prisma client's layout. */
+function templateCommands(a: NodeAnswers, prismaDefault: boolean) {
+  const c = PACKAGE_MANAGER_COMMANDS[a.packageManager];
+  const locked = a.nodeLockfile;
+  // pnpm links packages from node_modules/.pnpm, where the Prisma client then lives too; a hoisted
+  // (flat, npm-like) node_modules puts it at node_modules/.prisma (pnpm docs, "nodeLinker")
+  const layout = a.packageManager === 'pnpm' && prismaDefault ? ' --config.node-linker=hoisted' : '';
+  return {
+    manifests: locked ? `package.json ${c.lockfile}` : 'package.json',
+    cache: c.cache,
+    install: (locked ? c.install : c.unlocked.install) + layout,
+    installProd: (locked ? c.installProd : c.unlocked.installProd) + layout,
+    run: c.run,
+    exec: c.exec,
+    corepack: c.corepack,
+  };
+}
+
 function nodeContext(answers: Answers, facts: ServiceFacts): LanguageContext {
   const a = answers as NodeAnswers;
   const distroless = a.base === 'distroless';
-  const pm = PACKAGE_MANAGER_COMMANDS[a.packageManager];
+  const prisma = a.nodePrisma !== 'none';
+  const prismaDefault = a.nodePrisma === PRISMA_DEFAULT_OUTPUT;
+  const standalone = a.nodeFramework === 'next-standalone';
+  const next = a.nodeFramework === 'next';
+  const pm = templateCommands(a, prismaDefault);
+  const buildStage = a.nodeBuild || prisma;
+  const runBuild = `\`${a.packageManager} run build\``;
+  const built = !prisma
+    ? ` and ${runBuild}`
+    : a.nodeBuild
+      ? `, \`prisma generate\` and ${runBuild}`
+      : ' and `prisma generate`';
   const stages = [
     { name: 'base', what: `Node ${a.nodeVersion}${a.nodeNative ? ' with a C/C++ toolchain for native addons' : ''}` },
     { name: 'deps', what: 'production dependencies only' },
-    ...(a.nodeBuild ? [{ name: 'build', what: `all dependencies and \`${a.packageManager} run build\`` }] : []),
+    ...(buildStage ? [{ name: 'build', what: `all dependencies${built}` }] : []),
     { name: 'dev', what: 'all dependencies and the sources, for `compose watch`' },
     ...facts.volumes.map((v) => ({ name: v.name, what: `the ${v.path} directory, owned by the runtime user` })),
     runtimeStage(a),
@@ -267,6 +1031,17 @@ function nodeContext(answers: Answers, facts: ServiceFacts): LanguageContext {
         { action: 'sync+restart', path: '.', target: '/app', ignore: ['node_modules/'] },
         { action: 'rebuild', path: 'package.json' },
       ];
+  // the generated Prisma client: the default output and @prisma/client (Prisma docs,
+  // "Generating Prisma Client"), or the generator's own output folder when it is not in the build output
+  const underBuild = a.nodeBuild && a.nodePrisma.startsWith(`${a.nodeBuildOutput}/`);
+  const prismaCopies = !prisma
+    ? []
+    : prismaDefault
+      ? ['node_modules/.prisma', 'node_modules/@prisma/client']
+      : underBuild
+        ? []
+        : [a.nodePrisma];
+  const nextStart = next && a.nodeStart === NEXT_BIN;
   return {
     bin: a.name,
     stages,
@@ -276,11 +1051,28 @@ function nodeContext(answers: Answers, facts: ServiceFacts): LanguageContext {
     composeInit: true,
     watch,
     entrypoint: distroless ? ['/nodejs/bin/node'] : ['/sbin/tini', '--', 'node'],
-    cmd: [a.nodeStart],
+    cmd: nextStart ? [a.nodeStart, 'start'] : [a.nodeStart],
+    devCmd: next || standalone ? ['node', NEXT_BIN, 'dev'] : ['node', ...(a.nodeBuild ? [] : ['--watch']), a.nodeStart],
     pm,
+    pnpmHoisted: a.packageManager === 'pnpm' && prismaDefault,
+    buildStage,
+    buildComment: !prisma
+      ? 'all dependencies and the build script; only its output reaches the runtime.'
+      : a.nodeBuild
+        ? 'all dependencies, `prisma generate` and the build script; their output reaches the runtime.'
+        : 'all dependencies and `prisma generate`; only the generated client reaches the runtime.',
+    prisma,
+    prismaCopies,
+    next,
+    nextStandalone: standalone,
+    // the runtime takes the sources from the build context: plain JavaScript, and `next start`
+    // (it reads next.config.*, public/ and the app's own files next to .next: Next.js docs, "next start")
+    runtimeSources: !a.nodeBuild || next,
+    alpineBuildPackages: [...(a.nodeNative ? ['python3', 'make', 'g++'] : []), ...(prisma ? ['openssl'] : [])],
+    alpineRuntimePackages: prisma ? ['openssl'] : [],
     images: {
       builder: distroless
-        ? `node:\${NODE_VERSION}-trixie${a.nodeNative ? '' : '-slim'}`
+        ? `node:\${NODE_VERSION}-trixie${a.nodeNative || prisma ? '' : '-slim'}`
         : 'node:${NODE_VERSION}-alpine${ALPINE_VERSION}',
       runtime: distroless
         ? 'gcr.io/distroless/nodejs${NODE_VERSION}-debian13:nonroot'
@@ -293,6 +1085,7 @@ function nodeContext(answers: Answers, facts: ServiceFacts): LanguageContext {
 export const node: LanguageSupport = {
   id: 'node',
   title: 'Node.js',
+  appDir: '/app',
   defaultPort: 3000,
   sourceExtensions: ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'],
   fields: [
@@ -311,6 +1104,13 @@ export const node: LanguageSupport = {
       allowed: PACKAGE_MANAGERS.join(', '),
       describe: 'Node package manager',
       fallback: 'npm',
+    },
+    {
+      key: 'nodeLockfile',
+      kind: 'bool',
+      allowed: 'true or false',
+      describe: "Node: the package manager's lockfile is committed (false: installs resolve versions anew)",
+      fallback: true,
     },
     {
       key: 'nodeStart',
@@ -341,6 +1141,22 @@ export const node: LanguageSupport = {
       allowed: 'true or false',
       describe: 'Node: dependencies build native addons',
       fallback: false,
+    },
+    {
+      key: 'nodePrisma',
+      kind: 'string',
+      pattern: /^(?:none|(?!\/)(?!.*\.\.)[A-Za-z0-9._/@-]+)$/,
+      allowed: `none, or the folder prisma generate writes the client to, such as ${PRISMA_DEFAULT_OUTPUT}`,
+      describe: 'Node: Prisma Client output folder (none: no Prisma)',
+      fallback: 'none',
+    },
+    {
+      key: 'nodeFramework',
+      kind: 'enum',
+      choices: NODE_FRAMEWORKS,
+      allowed: NODE_FRAMEWORKS.join(', '),
+      describe: 'Node: how the app is served (next: next start; next-standalone: output standalone)',
+      fallback: 'none',
     },
   ],
   portPatterns: [

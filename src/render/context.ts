@@ -111,7 +111,11 @@ export function buildContext(
   // a service that needs another working directory (a relative SQLite path): run there, with
   // the interpreted language's relative start file resolved against its code folder
   // compiled languages run from /srv when the code reads folders of the repository at run time
-  const runtimeDirs = language.appDir ? [] : String(answers.runtimeDirs ?? '').split(',').filter(Boolean);
+  const runtimeDirs = language.appDir
+    ? []
+    : String(answers.runtimeDirs ?? '')
+        .split(',')
+        .filter(Boolean);
   const runWorkdir = services.map((s) => s.workdir).find(Boolean) ?? (runtimeDirs.length > 0 ? '/srv' : undefined);
   if (runWorkdir && language.appDir) {
     languageContext.cmd = languageContext.cmd.map((c) => (c.startsWith('/') ? c : `${language.appDir}/${c}`));

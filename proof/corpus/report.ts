@@ -114,13 +114,28 @@ export function summarize(rows: RepoResult[]): Summary {
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
+/**
+ * When a build failed for a reason of this machine rather than of the generated files, that reason:
+ * outbound TLS here is re-signed by a local CA that the build gets as /etc/ssl/certs and an npmrc `cafile`,
+ * which Node's own fetch (corepack downloading yarn or pnpm) does not read.
+ */
+export function harnessCause(r: RepoResult): string | undefined {
+  const tail = (r.build?.tail ?? []).join('\n');
+  if (/self-signed certificate|unable to get local issuer certificate/.test(tail)) {
+    return "this machine's TLS re-signing (Node's fetch does not read the CA bundle given to the build)";
+  }
+  return undefined;
+}
+
 /** The "built" cell: yes (seconds, size), or why not. */
 export function builtCell(r: RepoResult): string {
   if (r.build?.ok) {
     const mb = r.build.imageBytes ? `, ${(r.build.imageBytes / 1e6).toFixed(0)} MB` : '';
     return `yes (${Math.round(r.build.seconds)} s${mb})`;
   }
-  if (r.build) return r.build.timedOut ? `no: timed out after ${Math.round(r.build.seconds)} s` : 'no: build failed';
+  if (r.build?.timedOut) return `no: timed out after ${Math.round(r.build.seconds)} s`;
+  const harness = harnessCause(r);
+  if (r.build) return harness ? `no: build failed here: ${harness}` : 'no: build failed';
   return `no: ${r.notBuilt ?? 'not attempted'}`;
 }
 
@@ -316,6 +331,7 @@ export function details(r: RepoResult): string[] {
     out.push(`- stand-in base images built locally from Debian packages: ${list.join(', ')}`);
   }
   if (r.build && !r.build.ok) out.push('- build log, last lines:', fence((r.build.tail ?? []).join('\n')));
+  if (harnessCause(r)) out.push(`- the build failed because of ${harnessCause(r)}, not because of the generated files`);
   if (r.run) {
     if (r.run.startError) out.push(`- podman run failed: ${r.run.startError}`);
     if (r.run.uidSeen) out.push(`- process UID:GID ${r.run.uidSeen}`);

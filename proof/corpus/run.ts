@@ -46,7 +46,7 @@ import { dbLogin, runSpec, type RunSpec } from './compose.js';
 import { checkPersistence, measureContainer, type HealthCheck, type RunOptions } from './container.js';
 import { copySnapshot, corpusPort, loadCorpus, type CorpusEntry } from './corpus.js';
 import { buildImage, ensureBases, storageFlags, type Storage } from './image.js';
-import { markdown, summarize, type RepoResult, type RunInfo } from './report.js';
+import { healthy, markdown, reachable, summarize, type RepoResult, type RunInfo } from './report.js';
 import { dockforgeInit, snapshotCli, staticChecks } from './render.js';
 
 /** Command-line options. */
@@ -442,8 +442,9 @@ function progress(i: number, n: number, r: RepoResult): string {
   if (r.build) parts.push(`built ${r.build.ok ? 'yes' : 'no'} (${Math.round(r.build.seconds)} s)`);
   else if (r.notBuilt) parts.push(`not built: ${r.notBuilt.slice(0, 100)}`);
   if (r.run) {
-    parts.push(`running ${r.run.runningAfter20s ? 'yes' : 'no'}`, `port ${r.run.portAnswers ? 'yes' : 'no'}`);
-    parts.push(`health ${r.run.health.ok ? 'yes' : 'no'}`);
+    const loopback = r.run.portAnswers && r.run.loopbackOnly ? ' (loopback only)' : '';
+    parts.push(`running ${r.run.runningAfter20s ? 'yes' : 'no'}`, `port ${reachable(r) ? 'yes' : 'no'}${loopback}`);
+    parts.push(`health ${healthy(r) ? 'yes' : 'no'}`);
   }
   if (r.persistence && r.persistence.result !== 'n/a') parts.push(`persistence ${r.persistence.result}`);
   if (r.init?.warnings.length) parts.push(`${r.init.warnings.length} warnings`);

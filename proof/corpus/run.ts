@@ -369,8 +369,10 @@ const docPath = (): string => process.env.DOCKFORGE_CORPUS_DOC ?? path.join(REPO
 
 /** The sentence on what CI runs, and why. */
 const CI_NOTE =
-  `CI (.ci/run) runs \`npm run corpus -- --ci-subset\`: ${CI_SUBSET}; building and running all of them takes ` +
-  'longer than the ~20 minutes CI can give the corpus on 2 cores (see the times below).';
+  'CI (.ci/run) runs `npm run corpus -- --render-only --force`: every repository rendered and statically ' +
+  'checked; building and running all of them takes 20 to 45 minutes on 2 cores (see the times below), more ' +
+  `than CI's budget leaves. \`--ci-subset\` (${CI_SUBSET}) took about 10 minutes here with the stand-in ` +
+  'base images cached.';
 
 /**
  * --doc-only: docs/corpus.md from the JSON report (fields the report's format added since are filled in).

@@ -6,6 +6,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+/** The file names Compose looks for, in its order of preference. */
+const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
+/**
+ * The compose file dockforge wrote in `dir`: the one its `.dockforge/manifest.json` lists (with `--force` it
+ * may take over a repository's own `docker-compose.yml`), else the first of Compose's names that exists.
+ * @returns an absolute path, or undefined when there is none.
+ */
+export function composeFile(dir: string): string | undefined {
+  const manifest = path.join(dir, '.dockforge', 'manifest.json');
+  let listed: string[] = [];
+  try {
+    const files = (JSON.parse(readFileSync(manifest, 'utf8')) as { files?: { path?: unknown }[] }).files ?? [];
+    listed = files.map((f) => String(f.path));
+  } catch {
+    /* no manifest: fall back to the names */
+  }
+  const name =
+    COMPOSE_NAMES.find((n) => listed.includes(n)) ?? COMPOSE_NAMES.find((n) => existsSync(path.join(dir, n)));
+  return name && existsSync(path.join(dir, name)) ? path.join(dir, name) : undefined;
+}
+
 /** A volume of the app service: a named volume (becomes a podman volume) or a host bind mount. */
 export interface VolumeSpec {
   kind: 'named' | 'bind';

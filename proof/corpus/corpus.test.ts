@@ -5,7 +5,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listeningAddresses, loopbackOnly } from './container.js';
-import { dbLogin, parseEnvFile, podmanRunArgs, runSpec } from './compose.js';
+import { composeFile, dbLogin, parseEnvFile, podmanRunArgs, runSpec } from './compose.js';
 import { loadCorpus, type CorpusEntry } from './corpus.js';
 import { markdown, summarize, type RepoResult, type RunInfo } from './report.js';
 import { warningLines } from './render.js';
@@ -93,6 +93,19 @@ describe('compose → podman run', () => {
       password: undefined,
     });
     expect(dbLogin({ services: { app: {} } }, tmp)).toBeUndefined();
+  });
+
+  it('finds the compose file dockforge wrote: the manifest first, else the names Compose looks for', () => {
+    const dir = path.join(tmp, 'compose-names');
+    mkdirSync(path.join(dir, '.dockforge'), { recursive: true });
+    expect(composeFile(dir)).toBeUndefined();
+    writeFileSync(path.join(dir, 'docker-compose.yml'), 'services: {}\n');
+    expect(composeFile(dir)).toBe(path.join(dir, 'docker-compose.yml'));
+    writeFileSync(path.join(dir, 'compose.yaml'), 'services: {}\n');
+    expect(composeFile(dir)).toBe(path.join(dir, 'compose.yaml'));
+    const manifest = { files: [{ path: 'Dockerfile' }, { path: 'docker-compose.yml' }] };
+    writeFileSync(path.join(dir, '.dockforge', 'manifest.json'), JSON.stringify(manifest));
+    expect(composeFile(dir)).toBe(path.join(dir, 'docker-compose.yml'));
   });
 
   it('parses env files like compose for the simple cases', () => {

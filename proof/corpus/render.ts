@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { composeErrors } from '../../test/helpers/manifests.js';
 import { CheckerError, findChecker, lintDockerfile } from '../../test/helpers/checkers.js';
 import { CLI, REPO, run } from '../e2e/run.js';
+import { composeFile } from './compose.js';
 
 /** Outcome of one `dockforge init`. */
 export interface InitResult {
@@ -91,21 +92,21 @@ export interface StaticChecks {
 }
 
 /**
- * Check what `dockforge init` wrote in `dir`: compose.yaml against the vendored Compose schema,
+ * Check what `dockforge init` wrote in `dir`: its compose file (see composeFile) against the vendored Compose schema,
  * the Dockerfile with BuildKit's checks (dockerfile-lint from .tools/bin or PATH; skipped when absent).
  * Never throws: a check that could not run is listed in `problems`.
  */
 export async function staticChecks(dir: string): Promise<StaticChecks> {
   const out: StaticChecks = { problems: [] };
-  const compose = path.join(dir, 'compose.yaml');
-  if (existsSync(compose)) {
+  const compose = composeFile(dir);
+  if (compose) {
     try {
       out.compose = composeErrors(parseYaml(readFileSync(compose, 'utf8')));
     } catch (e) {
-      out.problems.push(`compose.yaml: ${(e as Error).message.split('\n')[0]}`);
+      out.problems.push(`${path.basename(compose)}: ${(e as Error).message.split('\n')[0]}`);
     }
   } else {
-    out.problems.push('compose.yaml not written');
+    out.problems.push('no compose file written');
   }
   const dockerfile = path.join(dir, 'Dockerfile');
   if (!existsSync(dockerfile)) out.problems.push('Dockerfile not written');

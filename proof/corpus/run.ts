@@ -42,7 +42,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { findChecker } from '../../test/helpers/checkers.js';
 import { CLI, HOST_CA, Postgres, REPO, podmanEngine, removeContainer, run, type Engine } from '../e2e/run.js';
-import { dbLogin, runSpec, type RunSpec } from './compose.js';
+import { composeFile, dbLogin, runSpec, type RunSpec } from './compose.js';
 import { checkPersistence, measureContainer, type HealthCheck, type RunOptions } from './container.js';
 import { copySnapshot, corpusPort, loadCorpus, type CorpusEntry } from './corpus.js';
 import { buildImage, ensureBases, storageFlags, type Storage } from './image.js';
@@ -286,7 +286,12 @@ async function prepareDatabase(
 
 /** Steps 4–5 for a built image: run, measure, persistence; the caller cleans up. */
 async function runImage(ctx: Context, e: CorpusEntry, res: RepoResult, dir: string, tag: string): Promise<void> {
-  const compose = parseYaml(readFileSync(path.join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>;
+  const file = composeFile(dir);
+  if (!file) {
+    res.notes.push('no compose file was written: not run');
+    return;
+  }
+  const compose = parseYaml(readFileSync(file, 'utf8')) as Record<string, any>;
   const spec = runSpec(compose, dir);
   for (const f of spec.envFiles) if (!f.found) res.notes.push(`env file ${path.relative(dir, f.path)} missing`);
   if (spec.ignored.length > 0) res.notes.push(`compose keys not applied: ${spec.ignored.join(', ')}`);

@@ -29,6 +29,12 @@ export interface Dependency {
    */
   name: string;
   evidence: Evidence;
+  /**
+   * How the repository names it: `import` (the code imports it), `manifest` (a direct
+   * dependency in go.mod / package.json, the default), `indirect` (go.mod `// indirect`: only
+   * another dependency needs it). Detection trusts them in that order when two services compete.
+   */
+  via?: 'import' | 'manifest' | 'indirect';
 }
 
 /** An environment variable the code reads, with where, and the default the code falls back to when visible. */

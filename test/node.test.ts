@@ -1,7 +1,8 @@
 /**
  * Node.js on real-repository failure classes, one fixture each (test/fixtures/node-*): no
  * lockfile, the start file (scripts, TypeScript output, NestJS), Prisma, Next.js, a port only in
- * .env, a loopback bind, required configuration, an install script that needs a devDependency.
+ * .env, a loopback bind, required configuration, an install script that needs a devDependency,
+ * dependencies that fail on newer Node majors.
  * In-process: detection on the fixture, then the init pipeline's render (nothing written); each
  * test asserts the finding's or warning's evidence and the rendered files.
  */
@@ -59,6 +60,8 @@ const NODE_WARNINGS = [
   'loopback-bind',
   'required-env',
   'install-script-dev-dependency',
+  'node-major-unsupported',
+  'node-env-config',
 ];
 const LOCK = '{ "lockfileVersion": 3, "packages": {} }\n';
 
@@ -470,6 +473,174 @@ describe('install scripts (node-install-script)', () => {
         evidence: [ev('package.json', 5)],
       },
     ]);
+  });
+});
+
+describe('Node major for dependencies that fail on newer majors (templates/data/node-addons.yaml)', () => {
+  const server = "require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT || 3000);\n";
+  const lock3 = (name: string, version: string) =>
+    `${JSON.stringify({ lockfileVersion: 3, packages: { '': {}, [`node_modules/${name}`]: { version } } }, null, 2)}\n`;
+
+  it('an addon locked too old for the LTS: the newest major it builds on; setuptools in the builder', async () => {
+    const dir = repo({
+      'package.json': pkg({ main: 'server.js', dependencies: { 'better-sqlite3': '^11.1.2' } }),
+      'package-lock.json': lock3('better-sqlite3', '11.1.2'),
+      'server.js': server,
+    });
+    const g = await generate(dir);
+    expect(g.answers.nodeVersion).toBe('22');
+    expect(g.detection.findings.nodeVersion!.evidence).toEqual([ev('package.json', 6)]);
+    expect(g.detection.notes).toContain(
+      'better-sqlite3 11.1.2 does not work on Node 24 (the first release that does is 12.2.0): building with Node 22',
+    );
+    expect(g.file('Dockerfile')).toContain('ARG NODE_VERSION=22\n');
+    expect(g.file('Dockerfile')).toContain('apt-get install -y --no-install-recommends python3-setuptools\n');
+    expect(rules(g.file('Dockerfile'), g.answers)).toEqual([]);
+    const alpine = await generate(dir, { base: 'alpine' });
+    expect(alpine.file('Dockerfile')).toContain('apk add --update-cache python3 make g++ py3-setuptools\n');
+    expect(alpine.file('Dockerfile')).not.toContain('apt-get');
+  });
+
+  it('a release that works on the LTS keeps it; without a lockfile the range decides', async () => {
+    const locked = await generate(
+      repo({
+        'package.json': pkg({ main: 'server.js', dependencies: { 'better-sqlite3': '^12.4.1' } }),
+        'package-lock.json': lock3('better-sqlite3', '12.4.1'),
+        'server.js': server,
+      }),
+    );
+    expect(locked.answers.nodeVersion).toBe('24');
+    const ranged = await generate(
+      repo({
+        'package.json': pkg({ main: 'server.js', dependencies: { 'better-sqlite3': '^12.0.0' } }),
+        'server.js': server,
+      }),
+    );
+    expect(ranged.answers.nodeVersion).toBe('24');
+    const old = await generate(
+      repo({
+        'package.json': pkg({ main: 'server.js', dependencies: { 'better-sqlite3': '~11.5.0' } }),
+        'server.js': server,
+      }),
+    );
+    expect(old.answers.nodeVersion).toBe('22');
+  });
+
+  it('yarn.lock and pnpm-lock.yaml pins are read', async () => {
+    const yarn = await generate(
+      repo({
+        'package.json': pkg({ main: 'server.js', dependencies: { 'better-sqlite3': '^11.0.0' } }),
+        'yarn.lock': '# yarn lockfile v1\n\n\n"better-sqlite3@^11.0.0":\n  version "11.3.0"\n  resolved "x"\n',
+        'server.js': server,
+      }),
+    );
+    expect(yarn.answers.nodeVersion).toBe('22');
+    const pnpm = await generate(
+      repo({
+        'package.json': pkg({ main: 'server.js', dependencies: { 'better-sqlite3': '^11.0.0' } }),
+        'pnpm-lock.yaml':
+          "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      better-sqlite3:\n" +
+          '        specifier: ^11.0.0\n        version: 12.4.1\n',
+        'server.js': server,
+      }),
+    );
+    expect(pnpm.answers.nodeVersion).toBe('24');
+  });
+
+  it('engines.node that allows no major the package works on: a warning naming both lines', async () => {
+    const d = await detect(
+      repo({
+        'package.json': pkg({
+          main: 'server.js',
+          engines: { node: '>=24' },
+          dependencies: { 'better-sqlite3': '11.1.2' },
+        }),
+        'server.js': server,
+      }),
+    );
+    expect(warning(d, 'node-major-unsupported')).toEqual([
+      {
+        code: 'node-major-unsupported',
+        message:
+          'better-sqlite3 11.1.2 does not work on Node 24 (the first release that does is 12.2.0), and ' +
+          'engines.node ">=24" does not allow Node 22, which it works on: upgrade it, or set nodeVersion=22',
+        evidence: [ev('package.json', 9)],
+      },
+    ]);
+  });
+
+  it('a pure JavaScript package that hangs on every supported major (pg < 8.0.3): a warning, lockfile v1', async () => {
+    const dir = repo({
+      'package.json': pkg({ main: 'server.js', dependencies: { pg: '^7.4.3' } }),
+      'package-lock.json': `${JSON.stringify({ lockfileVersion: 1, dependencies: { pg: { version: '7.4.3' } } })}\n`,
+      'server.js': server,
+    });
+    const g = await generate(dir);
+    expect(warning(g.detection, 'node-major-unsupported')).toEqual([
+      {
+        code: 'node-major-unsupported',
+        message:
+          'pg 7.4.3 does not work on Node 24 (the first release that does is 8.0.3), nor on any Node major ' +
+          'dockforge supports (20, 22, 24): upgrade it',
+        evidence: [ev('package.json', 6)],
+      },
+    ]);
+    expect(g.answers.nodeVersion).toBe('24');
+    expect(g.file('README.Docker.md')).toContain('pg 7.4.3 does not work on Node 24');
+  });
+});
+
+describe('configuration picked by NODE_ENV (knexfile, sequelize config)', () => {
+  const server = "require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT || 3000);\n";
+  it('a knexfile with only a development entry: NODE_ENV=development in the image, and a warning', async () => {
+    const dir = repo({
+      'package.json': pkg({ main: 'server.js', dependencies: { knex: '^3.1.0' } }),
+      'package-lock.json': LOCK,
+      'knexfile.js':
+        "module.exports = {\n  development: {\n    client: 'pg',\n    connection: { host: 'db' },\n  },\n" +
+        "  test: {\n    client: 'pg',\n  },\n};\n",
+      'db.js':
+        "const env = process.env.NODE_ENV || 'development';\n" +
+        "module.exports = require('knex')(require('./knexfile')[env]);\n",
+      'server.js': server,
+    });
+    const g = await generate(dir);
+    expect(g.answers.nodeEnv).toBe('development');
+    expect(warning(g.detection, 'node-env-config')).toEqual([
+      {
+        code: 'node-env-config',
+        message:
+          'knexfile.js has no production entry (only development, test) and the app picks its entry by NODE_ENV: ' +
+          'the image runs with NODE_ENV=development; add a production entry, then set nodeEnv=production',
+        evidence: [ev('knexfile.js', 2), ev('db.js', 1)],
+      },
+    ]);
+    expect(g.file('Dockerfile')).toMatch(
+      /FROM gcr\.io\/distroless\/nodejs[^\n]*\n(?:[^\n]*\n)*ENV NODE_ENV=development PORT=3000\n/,
+    );
+  });
+
+  it('a production entry, or no NODE_ENV read: production', async () => {
+    const withProd = await generate(
+      repo({
+        'package.json': pkg({ main: 'server.js' }),
+        'package-lock.json': LOCK,
+        'config/config.json':
+          '{\n  "development": { "dialect": "sqlite" },\n  "production": { "use_env_variable": "DATABASE_URL" }\n}\n',
+        'server.js': `const env = process.env.NODE_ENV;\n${server}`,
+      }),
+    );
+    expect(withProd.answers.nodeEnv).toBe('production');
+    const noRead = await generate(
+      repo({
+        'package.json': pkg({ main: 'server.js' }),
+        'package-lock.json': LOCK,
+        'knexfile.js': "module.exports = {\n  development: { client: 'pg' },\n};\n",
+        'server.js': server,
+      }),
+    );
+    expect(noRead.answers.nodeEnv).toBe('production');
+    expect(noRead.file('Dockerfile')).toContain('ENV NODE_ENV=production PORT=3000\n');
   });
 });
 

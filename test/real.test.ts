@@ -168,6 +168,20 @@ describe('SQLite where the app looks', () => {
     expect(parseYaml(files.get('compose.yaml')!).services.app.volumes).toEqual(['data:/app/data']);
     expect(detection.warnings.map((w) => w.code)).toContain('sqlite-seed-kubernetes');
   });
+
+  it('drivers ranked by what the code imports; a path above the working directory lands on the volume', async () => {
+    // go.mod lists both drivers as indirect (an ORM needs them); main.go imports the SQLite dialect
+    const { answers, files, detection } = await initFixture('go-sqlite-above');
+    expect(answers).toMatchObject({ database: 'sqlite', sqlitePath: '../notes.db', sqliteEnv: 'none', cgo: true });
+    expect(evidence(detection, 'database')).toEqual(['go.mod:8', 'main.go:8']);
+    expect(detection.notes).toContain('SQLite and PostgreSQL drivers found; chose sqlite (the code imports it)');
+    expect(detection.notes).toContain(
+      'the app opens its SQLite database at ../notes.db, above its working directory: the runtime works in ' +
+        '/data/app so that /data/notes.db is on the volume',
+    );
+    expect(files.get('Dockerfile')).toContain('\nWORKDIR /data/app\n');
+    expect(parseYaml(files.get('compose.yaml')!).services.app.volumes).toEqual(['data:/data']);
+  });
 });
 
 describe('Go: files read at run time, the main package', () => {

@@ -91,24 +91,34 @@ export async function detect(root: string, prefer?: string): Promise<Detection> 
  * several match, the highest priority wins and a note says so.
  */
 function matchServices(language: string, d: Detection): void {
+  const strength = { import: 3, manifest: 2, indirect: 1 } as const;
   for (const kind of serviceKinds()) {
-    const hits: { id: string; title: string; priority: number; evidence: Evidence[] }[] = [];
+    const hits: { id: string; title: string; priority: number; strength: number; evidence: Evidence[] }[] = [];
     for (const service of allServices().filter((s) => s.kind === kind)) {
       const drivers = service.drivers[language] ?? [];
       const evidence: Evidence[] = [];
+      let best = 0;
       for (const dep of d.dependencies) {
         if (!drivers.some((re) => re.test(dep.name))) continue;
+        best = Math.max(best, strength[dep.via ?? 'manifest']);
         if (!evidence.some((e) => e.file === dep.evidence.file && e.line === dep.evidence.line))
           evidence.push(dep.evidence);
       }
       if (evidence.length > 0)
-        hits.push({ id: service.id, title: service.title, priority: service.priority, evidence });
+        hits.push({ id: service.id, title: service.title, priority: service.priority, strength: best, evidence });
     }
     if (hits.length === 0) continue;
-    hits.sort((a, b) => b.priority - a.priority);
+    // what the code imports outranks a direct dependency, which outranks an indirect one; then priority
+    hits.sort((a, b) => b.strength - a.strength || b.priority - a.priority);
     const win = hits[0]!;
     d.findings[kind] = { value: win.id, evidence: win.evidence };
-    if (hits.length > 1) d.notes.push(`${hits.map((h) => h.title).join(' and ')} drivers found; chose ${win.id}`);
+    if (hits.length > 1) {
+      const why =
+        win.strength > hits[1]!.strength
+          ? ` (${win.strength === 3 ? 'the code imports it' : 'a direct dependency'})`
+          : '';
+      d.notes.push(`${hits.map((h) => h.title).join(' and ')} drivers found; chose ${win.id}${why}`);
+    }
   }
 }
 

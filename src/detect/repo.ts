@@ -38,7 +38,10 @@ export interface Repo {
   root: string;
   /** Source files (relative, `/`-separated, sorted) with one of the scanned extensions, within the scan bounds. */
   sources: string[];
-  /** Read a text file; undefined when absent, not a regular file, or larger than the bound. */
+  /**
+   * Read a text file (once: later calls share the result); undefined when absent, not a regular
+   * file, or larger than the bound.
+   */
   read(rel: string): Promise<TextFile | undefined>;
   /** True when the path exists. */
   exists(rel: string): Promise<boolean>;
@@ -51,10 +54,16 @@ export interface Repo {
 export async function openRepo(root: string, extensions: Iterable<string>): Promise<Repo> {
   const exts = new Set(extensions);
   const sources = await listSources(root, exts);
+  // each file is read once per detection: languages and services scan the same sources
+  const reads = new Map<string, Promise<TextFile | undefined>>();
   return {
     root,
     sources,
-    read: (rel) => readText(root, rel),
+    read: (rel) => {
+      let r = reads.get(rel);
+      if (!r) reads.set(rel, (r = readText(root, rel)));
+      return r;
+    },
     exists: async (rel) => {
       try {
         await fs.access(path.join(root, rel));

@@ -114,6 +114,7 @@ export const postgres: ServiceSupport = {
       /^github\.com\/jackc\/pgx(\/v\d+)?\b/,
       /^github\.com\/lib\/pq\b/,
       /^gorm\.io\/driver\/postgres\b/,
+      /^github\.com\/jinzhu\/gorm\/dialects\/postgres\b/,
       /^github\.com\/go-pg\/pg\b/,
     ],
     node: [/^pg$/, /^postgres$/, /^pg-promise$/, /^@neondatabase\/serverless$/, /^prisma:postgres(ql)?$/],

@@ -74,14 +74,12 @@ async function detectSqlite(repo: Repo, d: Detection): Promise<void> {
   d.findings.sqlitePath = { value: rel, evidence: [opened.evidence] };
   d.findings.sqliteEnv = { value: 'none', evidence: [opened.evidence] };
   if (!sqliteUsed) return;
-  if (!path.posix.isAbsolute(rel) && path.posix.normalize(rel).startsWith('..')) {
-    addWarning(d, {
-      code: 'sqlite-outside-workdir',
-      message:
-        `the app opens its SQLite database at ${rel}, outside its working directory: read the path from an ` +
-        'environment variable (then set sqliteEnv) or open it inside the working directory',
-      evidence: [opened.evidence],
-    });
+  if (!path.posix.isAbsolute(rel) && rel.startsWith('..')) {
+    const wd = aboveWorkdir(rel);
+    d.notes.push(
+      `the app opens its SQLite database at ${rel}, above its working directory: the runtime works in ` +
+        `${wd} so that ${path.posix.join(wd, rel)} is on the volume`,
+    );
   }
   if (!path.posix.isAbsolute(rel) && (await repo.exists(rel))) {
     d.findings.sqliteSeed = { value: true, evidence: [{ file: rel, line: 0 }] };
@@ -93,6 +91,18 @@ async function detectSqlite(repo: Repo, d: Detection): Promise<void> {
       evidence: [{ file: rel, line: 0 }],
     });
   }
+}
+
+/**
+ * The working directory inside the `/data` volume from which `rel` (a path that climbs out with
+ * `..`) still resolves inside the volume: `../gorm.db` → `/data/app`, `../../x.db` → `/data/app/app`.
+ */
+function aboveWorkdir(rel: string): string {
+  const ups = path.posix
+    .normalize(rel)
+    .split('/')
+    .filter((p) => p === '..').length;
+  return path.posix.join('/data', ...Array<string>(ups).fill('app'));
 }
 
 /**
@@ -116,10 +126,14 @@ export function sqlitePlacement(
   const seed = a.sqliteSeed === true ? rel : undefined;
   let volume: string;
   let workdir: string | undefined;
-  if (dir === '.' || dir.startsWith('..')) {
-    // a file in (or above) the working directory: run in the volume itself
+  if (dir === '.') {
+    // a file in the working directory: run in the volume itself
     volume = '/data';
     workdir = '/data';
+  } else if (rel.startsWith('..')) {
+    // a file above the working directory: run deep enough inside the volume that it lands on it
+    volume = '/data';
+    workdir = aboveWorkdir(rel);
   } else if (appDir) {
     volume = path.posix.join(appDir, dir);
   } else {
@@ -149,6 +163,7 @@ export const sqlite: ServiceSupport = {
       /^github\.com\/ncruces\/go-sqlite3\b/,
       /^github\.com\/mattn\/go-sqlite3\b/,
       /^gorm\.io\/driver\/sqlite\b/,
+      /^github\.com\/jinzhu\/gorm\/dialects\/sqlite\b/,
     ],
     node: [/^better-sqlite3$/, /^sqlite3$/, /^sqlite$/, /^@libsql\/client$/, /^prisma:sqlite$/],
     c: [/^lib:sqlite3$/, /^pkg:sqlite3$/, /^cmake:SQLite3$/i, /^header:sqlite3\.h$/],

@@ -75,7 +75,11 @@ async function detectGo(repo: Repo, out: Detection): Promise<void> {
     else if (inRequire && line === ')') inRequire = false;
     const req = inRequire ? /^(\S+)\s+v\S+/.exec(line) : /^require\s+(\S+)\s+v\S+/.exec(line);
     if (req) {
-      out.dependencies.push({ name: req[1]!, evidence: ev });
+      out.dependencies.push({
+        name: req[1]!,
+        evidence: ev,
+        via: /\/\/\s*indirect\b/.test(line) ? 'indirect' : 'manifest',
+      });
       if (CGO_MODULES.some((re) => re.test(req[1]!))) {
         f.cgo = { value: true, evidence: [ev] };
         out.notes.push(`${req[1]} is a cgo driver: the build uses cgo and the runtime needs a libc`);
@@ -107,7 +111,8 @@ async function detectGo(repo: Repo, out: Detection): Promise<void> {
 }
 
 /**
- * Facts read from the Go sources: required configuration (`env:"X,required"` of
+ * Facts read from the Go sources: imported packages (dependencies `via: 'import'`, which outrank
+ * go.mod's list when drivers compete), required configuration (`env:"X,required"` of
  * caarlos0/env, `envconfig:"X" required:"true"` of kelseyhightower/envconfig), and
  * experiments the code needs (`encoding/json/v2` needs GOEXPERIMENT=jsonv2: Go 1.25 release notes).
  */
@@ -115,8 +120,14 @@ async function detectSourceFacts(repo: Repo, out: Detection): Promise<void> {
   out.requiredEnv ??= [];
   for (const file of repo.sources.filter((s) => s.endsWith('.go') && !s.endsWith('_test.go'))) {
     const t = await repo.read(file);
+    let inImport = false;
     t?.lines.forEach((line, i) => {
       const ev = { file, line: i + 1 };
+      // imports of non-standard packages (a dot in the first path element: Go spec, "Import declarations")
+      if (/^import\s*\($/.test(line.trim())) inImport = true;
+      else if (inImport && line.trim() === ')') inImport = false;
+      const imp = inImport ? /^\s*(?:[\w.]+\s+)?"([^"]+)"/.exec(line) : /^import\s+(?:[\w.]+\s+)?"([^"]+)"/.exec(line);
+      if (imp && /^[^/]*\./.test(imp[1]!)) out.dependencies.push({ name: imp[1]!, evidence: ev, via: 'import' });
       const req =
         /\benv\s*:\s*"([A-Za-z_][A-Za-z0-9_]*),[^"]*\brequired\b/.exec(line) ??
         /\benvconfig\s*:\s*"([A-Za-z_][A-Za-z0-9_]*)".*\brequired\s*:\s*"true"/.exec(line);

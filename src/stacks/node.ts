@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import type { Repo, TextFile } from '../detect/repo.js';
-import { findLine, toLabel } from '../detect/repo.js';
+import { findLine, isTestFile, toLabel } from '../detect/repo.js';
+import { packData } from '../templates/data.js';
 import type { Answers, Detection, Evidence } from '../vocabulary.js';
 import { addWarning, RELATIVE_PATH } from '../vocabulary.js';
 import { healthUrl, httpHealth, runtimeStage, wgetHealthcheck } from './common.js';
@@ -35,20 +36,16 @@ const NEXT_BIN = 'node_modules/next/dist/bin/next';
 const PRISMA_DEFAULT_OUTPUT = 'node_modules/.prisma/client';
 
 /**
- * Node packages that compile a native addon at install time (node-gyp), so their
- * `node_modules` must be built on a builder with the runtime's libc.
+ * The native-addon table (pack data `templates/data/node-addons.yaml`, with its sources):
+ * packages compiled by node-gyp when no prebuilt binary matches, the first release of each that
+ * builds against a Node major, and the builder packages that compiling needs.
  */
-const NODE_NATIVE = [
-  'better-sqlite3',
-  'sqlite3',
-  'bcrypt',
-  'argon2',
-  'canvas',
-  'sharp',
-  'libpq',
-  'pg-native',
-  'cpu-features',
-];
+interface NodeAddonTable {
+  native: string[];
+  nodeMajors: Record<string, Record<string, string>>;
+  builder: { debian: string[]; alpine: string[] };
+}
+const addonTable = (): NodeAddonTable => packData<NodeAddonTable>('node-addons');
 
 /** Package-manager commands for the Dockerfile's deps/build stages. */
 export interface PackageManagerCommands {
@@ -131,23 +128,92 @@ interface NodeAnswers extends Answers {
 }
 
 /**
+ * The supported Node majors (NODE_MAJORS, oldest first) an `engines.node` range or `.nvmrc` text
+ * allows: `lts/*`, `node` and `*` allow all; `>=N` / `>N` the majors from N (after N) on; `N`,
+ * `^N`, `~N`, `N.x` only N (npm docs, "package.json engines"; nvm README, ".nvmrc").
+ * @returns an empty list when no supported major satisfies the spec or it is not understood.
+ */
+export function nodeMajorsAllowed(spec: string): string[] {
+  const s = spec.trim().replace(/^v/, '');
+  if (/^lts(\/|$)/i.test(s) || s === 'node' || s === '*') return [...NODE_MAJORS];
+  const m = /^(>=?|\^|~)?\s*v?(\d+)/.exec(s);
+  if (!m) return [];
+  const major = Number(m[2]);
+  if (m[1] === '>=' || m[1] === '>') return NODE_MAJORS.filter((v) => (m[1] === '>' ? +v > major : +v >= major));
+  return NODE_MAJORS.filter((v) => +v === major);
+}
+
+/** Of the allowed majors, the Active LTS (NODE_LTS) when allowed, else the newest; undefined for none. */
+export function preferredNodeMajor(allowed: readonly string[]): string | undefined {
+  return allowed.includes(NODE_LTS) ? NODE_LTS : allowed.at(-1);
+}
+
+/**
  * Parse an `engines.node` range or `.nvmrc` text into a supported major.
  * Open ranges (`>=22`) get the Active LTS when it satisfies them, else the newest supported major.
  * @returns one of NODE_MAJORS, or undefined when none satisfies the spec.
  */
 export function nodeMajorFrom(spec: string): string | undefined {
-  const s = spec.trim().replace(/^v/, '');
-  if (/^lts(\/|$)/i.test(s) || s === 'node' || s === '*') return NODE_LTS;
-  const m = /^(>=?|\^|~)?\s*v?(\d+)/.exec(s);
-  if (!m) return undefined;
-  const major = Number(m[2]);
-  const supported = NODE_MAJORS.map(Number);
-  if (m[1] === '>=' || m[1] === '>') {
-    const ok = supported.filter((v) => (m[1] === '>' ? v > major : v >= major));
-    if (ok.includes(Number(NODE_LTS))) return NODE_LTS;
-    return ok.length > 0 ? String(Math.max(...ok)) : undefined;
+  return preferredNodeMajor(nodeMajorsAllowed(spec));
+}
+
+/** Compare dotted numeric versions (`1.10.0` > `1.9.2`); a pre-release suffix is ignored. */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
+/**
+ * The version of top-level package `name` the build will install: the one the lockfile pins
+ * (package-lock.json v1–v3, yarn.lock v1 and Berry, pnpm-lock.yaml), else the highest version
+ * package.json's range can resolve to (`^11.1.2` → `11.999999.999999`, `~11.1.2` → `11.1.999999`).
+ * @returns undefined when neither says (a tag, a git URL).
+ */
+export function installedVersion(
+  lockText: string | undefined,
+  lockfile: string | undefined,
+  name: string,
+  range: string | undefined,
+): string | undefined {
+  const n = escapeRe(name);
+  if (lockText && lockfile === 'package-lock.json') {
+    try {
+      const lock = JSON.parse(lockText) as {
+        packages?: Record<string, { version?: string }>;
+        dependencies?: Record<string, { version?: string }>;
+      };
+      const v = lock.packages?.[`node_modules/${name}`]?.version ?? lock.dependencies?.[name]?.version;
+      if (v) return v;
+    } catch {
+      // not JSON: fall back to the range
+    }
+  } else if (lockText && lockfile === 'yarn.lock') {
+    const m = new RegExp(`^"?${n}@[^\\n]*:\\r?\\n\\s+version:? "?(\\d[^"\\s]*)`, 'm').exec(lockText);
+    if (m) return m[1];
+  } else if (lockText && lockfile === 'pnpm-lock.yaml') {
+    const m =
+      new RegExp(`^\\s+'?${n}'?:\\r?\\n\\s+specifier: [^\\n]*\\r?\\n\\s+version: (\\d[^\\s(]*)`, 'm').exec(lockText) ??
+      new RegExp(`^\\s+'?${n}'?: (\\d[^\\s(]*)`, 'm').exec(lockText);
+    if (m) return m[1];
   }
-  return supported.includes(major) ? String(major) : undefined;
+  const r = /^\s*([~^]|>=)?\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(range ?? '');
+  if (!r) return undefined;
+  if (r[1] === '>=') return '999999.0.0';
+  if (r[1] === '^') return `${r[2]}.999999.999999`;
+  if (r[1] === '~') return `${r[2]}.${r[3] ?? 999999}.999999`;
+  return `${r[2]}.${r[3] ?? 999999}.${r[4] ?? 999999}`;
+}
+
+/**
+ * Whether package `name` at `version` works on Node `major`, by pack data `node-addons.yaml`
+ * `nodeMajors` (the first release that builds or runs on each major; no entry: not known to fail).
+ * @returns undefined when it works, else the first release that does.
+ */
+export function firstWorkingRelease(name: string, version: string | undefined, major: string): string | undefined {
+  const first = addonTable().nodeMajors[name]?.[major];
+  return first && version && compareVersions(version, first) < 0 ? first : undefined;
 }
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -833,7 +899,7 @@ function requiredEnv(file: string, lines: string[]): Map<string, Evidence> {
   return found;
 }
 
-/** Set in every Node image (`ENV NODE_ENV=production`): never asked of the user. */
+/** Set in every Node image (`ENV NODE_ENV=<nodeEnv>`, production by default): never asked of the user. */
 const SET_BY_IMAGE = new Set(['NODE_ENV']);
 
 /**
@@ -852,6 +918,116 @@ async function detectSources(repo: Repo, out: Detection, extensions: string[]): 
   }
   out.requiredEnv ??= [];
   for (const [name, evidence] of required) if (!SET_BY_IMAGE.has(name)) out.requiredEnv.push({ name, evidence });
+}
+
+/**
+ * Choose a Node major every dependency works on (pack data `node-addons.yaml`, `nodeMajors`: the
+ * first release of a package that builds or runs on each major): when the detected (or default)
+ * major is too new for an installed version, the newest major the spec allows that they all work
+ * on is used, with a note; when none is allowed, a warning names the package, its version and the
+ * first release that works (the build fails compiling it, or the app fails at run time).
+ * @param packages dependencies with a `nodeMajors` entry
+ * @param versionOf the version the build installs, per package (installedVersion)
+ * @param allowed majors `.nvmrc` / `engines.node` allow (all supported ones when neither says)
+ * @param spec what allowed them, for the messages ('' when nothing did)
+ */
+function fitNodeToPackages(
+  out: Detection,
+  packages: string[],
+  versionOf: (name: string) => string | undefined,
+  allowed: string[],
+  spec: string,
+  lineOf: (re: RegExp) => Evidence,
+): void {
+  const f = out.findings;
+  const chosen = String(f.nodeVersion?.value ?? preferredNodeMajor(allowed) ?? NODE_LTS);
+  const blockers = (major: string) =>
+    packages.flatMap((n) => {
+      const first = firstWorkingRelease(n, versionOf(n), major);
+      return first ? [{ name: n, version: versionOf(n)!, first }] : [];
+    });
+  const now = blockers(chosen);
+  if (now.length === 0) return;
+  const evidence = now.map((b) => lineOf(new RegExp(`"${escapeRe(b.name)}"\\s*:`)));
+  const what = now
+    .map(
+      (b) =>
+        `${b.name} ${b.version.replace(/\.999999/g, '.x')} does not work on Node ${chosen} ` +
+        `(the first release that does is ${b.first})`,
+    )
+    .join('; ');
+  const fits = allowed.filter((m) => +m < +chosen && blockers(m).length === 0);
+  const pick = preferredNodeMajor(fits);
+  if (pick) {
+    f.nodeVersion = { value: pick, evidence };
+    out.notes.push(`${what}: building with Node ${pick}`);
+  } else {
+    const other = preferredNodeMajor(NODE_MAJORS.filter((m) => blockers(m).length === 0));
+    addWarning(out, {
+      code: 'node-major-unsupported',
+      message:
+        what +
+        (other
+          ? `, and ${spec} does not allow Node ${other}, which it works on: upgrade it, or set nodeVersion=${other}`
+          : `, nor on any Node major dockforge supports (${NODE_MAJORS.join(', ')}): upgrade it`),
+      evidence,
+    });
+  }
+}
+
+/**
+ * Configuration files keyed by environment name (knex CLI docs, "knexfile"; sequelize-cli docs,
+ * config/config.json).
+ */
+const ENV_CONFIG_FILES = [
+  'knexfile.js',
+  'knexfile.cjs',
+  'knexfile.mjs',
+  'knexfile.ts',
+  'config/config.json',
+  'config/config.js',
+];
+
+/**
+ * An app that picks its configuration entry by NODE_ENV from a file with no `production` entry
+ * (a knexfile or sequelize config with only `development`) crashes under the image's
+ * NODE_ENV=production: nodeEnv becomes the entry the file defines (`development` when it has one),
+ * with a warning naming the file and the read.
+ */
+async function detectEnvConfig(repo: Repo, out: Detection): Promise<void> {
+  let read: Evidence | undefined;
+  for (const file of repo.sources.filter((s) => !isTestFile(s))) {
+    const t = await repo.read(file);
+    const i = t ? findLine(t.lines, /process\.env\.NODE_ENV\b/) : -1;
+    if (i >= 0) {
+      read = { file, line: i + 1 };
+      break;
+    }
+  }
+  if (!read) return;
+  for (const file of ENV_CONFIG_FILES) {
+    const t = await repo.read(file);
+    if (!t) continue;
+    // the entries: object-valued keys at the shallowest indentation
+    const found = t.lines.flatMap((line, i) => {
+      const m = /^(\s*)["']?([A-Za-z][\w-]*)["']?\s*:\s*\{/.exec(line);
+      return m ? [{ indent: m[1]!.length, key: m[2]!, line: i + 1 }] : [];
+    });
+    const top = Math.min(...found.map((k) => k.indent));
+    const keys = new Map(found.filter((k) => k.indent === top).map((k) => [k.key, k.line] as const));
+    if (keys.has('production') || keys.size === 0) continue;
+    const name = keys.has('development') ? 'development' : [...keys.keys()][0]!;
+    const ev: Evidence = { file, line: keys.get(name)! };
+    out.findings.nodeEnv = { value: name, evidence: [ev, read] };
+    addWarning(out, {
+      code: 'node-env-config',
+      message:
+        `${file} has no production entry (only ${[...keys.keys()].join(', ')}) and the app picks its entry by ` +
+        `NODE_ENV: the image runs with NODE_ENV=${name}; add a production entry, then set nodeEnv=production`,
+      evidence: [ev, read],
+    });
+    return;
+  }
 }
 
 async function detectNode(repo: Repo, out: Detection): Promise<void> {
@@ -875,18 +1051,23 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
   }
 
   // Node major: .nvmrc / .node-version pin it exactly; engines.node gives a range.
+  let allowedMajors: string[] = [...NODE_MAJORS];
+  let majorSpec = '';
   for (const file of ['.nvmrc', '.node-version']) {
     const t = await repo.read(file);
-    const major = t && nodeMajorFrom(t.lines[0] ?? '');
-    if (major) {
-      f.nodeVersion = { value: major, evidence: [{ file, line: 1 }] };
+    const allowed = t ? nodeMajorsAllowed(t.lines[0] ?? '') : [];
+    if (allowed.length > 0) {
+      f.nodeVersion = { value: preferredNodeMajor(allowed)!, evidence: [{ file, line: 1 }] };
+      [allowedMajors, majorSpec] = [allowed, `${file} "${t!.lines[0]!.trim()}"`];
       break;
     }
   }
   if (!f.nodeVersion && typeof pkg.engines?.node === 'string') {
-    const major = nodeMajorFrom(pkg.engines.node);
-    if (major) f.nodeVersion = { value: major, evidence: [lineOf(/"node"\s*:/)] };
-    else out.notes.push(`engines.node "${pkg.engines.node}" has no supported major (${NODE_MAJORS.join(', ')})`);
+    const allowed = nodeMajorsAllowed(pkg.engines.node);
+    if (allowed.length > 0) {
+      f.nodeVersion = { value: preferredNodeMajor(allowed)!, evidence: [lineOf(/"node"\s*:/)] };
+      [allowedMajors, majorSpec] = [allowed, `engines.node "${pkg.engines.node}"`];
+    } else out.notes.push(`engines.node "${pkg.engines.node}" has no supported major (${NODE_MAJORS.join(', ')})`);
   }
 
   // package manager: the packageManager field, else the lockfile; then whether its lockfile is committed
@@ -950,7 +1131,7 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
   const native: string[] = [];
   for (const name of Object.keys(deps)) {
     out.dependencies.push({ name, evidence: lineOf(new RegExp(`"${escapeRe(name)}"\\s*:`)) });
-    if (NODE_NATIVE.includes(name)) native.push(name);
+    if (addonTable().native.includes(name)) native.push(name);
   }
   await detectPrisma(repo, pkg, out, lineOf);
   f.nodeNative = {
@@ -963,7 +1144,20 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
       `native addons (${native.join(', ')}): dependencies are compiled on a builder with the runtime's libc`,
     );
   }
+  const sensitive = Object.keys(deps).filter((n) => n in addonTable().nodeMajors);
+  if (sensitive.length > 0) {
+    const lockText = lockfile ? (await repo.read(lockfile))?.lines.join('\n') : undefined;
+    fitNodeToPackages(
+      out,
+      sensitive,
+      (n) => installedVersion(lockText, lockfile, n, deps[n]),
+      allowedMajors,
+      majorSpec,
+      lineOf,
+    );
+  }
   detectLifecycle(pkg, out, lineOf);
+  await detectEnvConfig(repo, out);
   await detectDotenvPort(repo, out);
   await detectSources(repo, out, node.sourceExtensions);
 }
@@ -1068,7 +1262,8 @@ function nodeContext(answers: Answers, facts: ServiceFacts): LanguageContext {
     // the runtime takes the sources from the build context: plain JavaScript, and `next start`
     // (it reads next.config.*, public/ and the app's own files next to .next: Next.js docs, "next start")
     runtimeSources: !a.nodeBuild || next,
-    alpineBuildPackages: [...(a.nodeNative ? ['python3', 'make', 'g++'] : []), ...(prisma ? ['openssl'] : [])],
+    alpineBuildPackages: [...(a.nodeNative ? addonTable().builder.alpine : []), ...(prisma ? ['openssl'] : [])],
+    debianBuildPackages: a.nodeNative ? addonTable().builder.debian : [],
     alpineRuntimePackages: prisma ? ['openssl'] : [],
     images: {
       builder: distroless
@@ -1149,6 +1344,14 @@ export const node: LanguageSupport = {
       allowed: `none, or the folder prisma generate writes the client to, such as ${PRISMA_DEFAULT_OUTPUT}`,
       describe: 'Node: Prisma Client output folder (none: no Prisma)',
       fallback: 'none',
+    },
+    {
+      key: 'nodeEnv',
+      kind: 'string',
+      pattern: /^[A-Za-z][A-Za-z0-9_-]{0,31}$/,
+      allowed: 'an environment name such as production (letters, digits, _ and -)',
+      describe: 'Node: NODE_ENV in the runtime image',
+      fallback: 'production',
     },
     {
       key: 'nodeFramework',

@@ -62,6 +62,7 @@ const NODE_WARNINGS = [
   'install-script-dev-dependency',
   'node-major-unsupported',
   'node-env-config',
+  'package-too-old-for-base',
 ];
 const LOCK = '{ "lockfileVersion": 3, "packages": {} }\n';
 
@@ -587,6 +588,34 @@ describe('Node major for dependencies that fail on newer majors (templates/data/
     ]);
     expect(g.answers.nodeVersion).toBe('24');
     expect(g.file('README.Docker.md')).toContain('pg 7.4.3 does not work on Node 24');
+  });
+  it('a release older than the base image allows (Prisma before OpenSSL 3 engines): one warning', async () => {
+    const d = await detect(
+      repo({
+        'package.json': pkg({
+          main: 'server.js',
+          dependencies: { '@prisma/client': '3.9.2' },
+          devDependencies: { prisma: '^3.9.0' },
+        }),
+        'package-lock.json': `${JSON.stringify({
+          lockfileVersion: 3,
+          packages: {
+            'node_modules/prisma': { version: '3.9.2' },
+            'node_modules/@prisma/client': { version: '3.9.2' },
+          },
+        })}\n`,
+        'server.js': "require('http').createServer().listen(3000);\n",
+      }),
+    );
+    expect(warning(d, 'package-too-old-for-base')).toEqual([
+      {
+        code: 'package-too-old-for-base',
+        message:
+          'prisma and @prisma/client 3.9.2: no query engine for OpenSSL 3, which every base image has ' +
+          '(the first release that works is 3.13.0): upgrade them',
+        evidence: [ev('package.json', 9), ev('package.json', 6)],
+      },
+    ]);
   });
 });
 

@@ -43,6 +43,7 @@ const PRISMA_DEFAULT_OUTPUT = 'node_modules/.prisma/client';
 interface NodeAddonTable {
   native: string[];
   nodeMajors: Record<string, Record<string, string>>;
+  baseImage: Record<string, { first: string; reason: string }>;
   builder: { debian: string[]; alpine: string[] };
 }
 const addonTable = (): NodeAddonTable => packData<NodeAddonTable>('node-addons');
@@ -1144,9 +1145,31 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
       `native addons (${native.join(', ')}): dependencies are compiled on a builder with the runtime's libc`,
     );
   }
+  const lockText = lockfile ? (await repo.read(lockfile))?.lines.join('\n') : undefined;
+  const allDeps: Record<string, string> = { ...(pkg.devDependencies ?? {}), ...deps };
+  // packages too old for the base image's OS, one warning per rule and version (prisma + @prisma/client)
+  const tooOld = new Map<string, { names: string[]; evidence: Evidence[] }>();
+  for (const [name, rule] of Object.entries(addonTable().baseImage)) {
+    if (!(name in allDeps)) continue;
+    const version = installedVersion(lockText, lockfile, name, allDeps[name]);
+    if (!version || compareVersions(version, rule.first) >= 0) continue;
+    const key =
+      `${version.replace(/\.999999/g, '.x')}: ${rule.reason}, which every base image has ` +
+      `(the first release that works is ${rule.first})`;
+    const hit = tooOld.get(key) ?? { names: [], evidence: [] };
+    hit.names.push(name);
+    hit.evidence.push(lineOf(new RegExp(`"${escapeRe(name)}"\\s*:`)));
+    tooOld.set(key, hit);
+  }
+  for (const [key, hit] of tooOld) {
+    addWarning(out, {
+      code: 'package-too-old-for-base',
+      message: `${hit.names.join(' and ')} ${key}: upgrade ${hit.names.length > 1 ? 'them' : 'it'}`,
+      evidence: hit.evidence,
+    });
+  }
   const sensitive = Object.keys(deps).filter((n) => n in addonTable().nodeMajors);
   if (sensitive.length > 0) {
-    const lockText = lockfile ? (await repo.read(lockfile))?.lines.join('\n') : undefined;
     fitNodeToPackages(
       out,
       sensitive,

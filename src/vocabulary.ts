@@ -43,6 +43,11 @@ export interface EnvRead {
   evidence: Evidence;
   /** A literal default next to the read (`getenv("PORT", "3000")`, `process.env.PORT || 3000`). */
   fallback?: string;
+  /**
+   * Declared in a struct tag (`env:"PORT"`): a configuration loader's prefix
+   * (LanguageSupport.envPrefixes) for the tag's package still goes before the name.
+   */
+  tagged?: boolean;
 }
 
 /**

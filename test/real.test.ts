@@ -233,3 +233,39 @@ describe('existing files and folders', () => {
     );
   });
 });
+
+describe('environment a configuration loader reads', () => {
+  it("a loader's prefix goes before its struct tags; required names take committed values, secrets never", async () => {
+    const { answers, detection, files } = await initFixture('go-env-prefix');
+    expect(answers).toMatchObject({
+      portEnv: 'APP_SERVER_PORT',
+      postgresEnv: 'APP_DSN=url',
+      env: 'APP_TIMEOUT=5s',
+    });
+    expect(evidence(detection, 'portEnv')).toEqual(['internal/config/config.go:7']);
+    expect(evidence(detection, 'env')).toEqual(['.env.example:3']);
+    expect(detection.notes).toContain(
+      'the app requires APP_TIMEOUT: set from .env.example (committed; change with --set env=…)',
+    );
+    expect(detection.warnings.filter((w) => w.code === 'required-env')).toEqual([
+      {
+        code: 'required-env',
+        message:
+          "the app refuses to start without APP_API_TOKEN: add them to the compose file (the app service's " +
+          'environment) and the Deployment (env)',
+        evidence: [{ file: 'internal/config/config.go', line: 10 }],
+      },
+    ]);
+    const app = parseYaml(files.get('compose.yaml')!).services.app;
+    expect(app.environment).toMatchObject({ APP_SERVER_PORT: '8080', APP_TIMEOUT: '5s' });
+    expect(JSON.stringify(app.environment)).not.toContain('change-me');
+    const deployment = parseYaml(files.get('k8s/deployment.yaml')!);
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'APP_TIMEOUT', value: '5s' });
+  });
+
+  it('the env answer is validated: NAME=value pairs', async () => {
+    await expect(initFixture('go-env-prefix', { env: 'lower case=1' })).rejects.toThrow(
+      /invalid env "lower case=1": expected NAME=value pairs/,
+    );
+  });
+});

@@ -94,6 +94,14 @@ export function fieldTable(): FieldSpec[] {
       fallback: 'PORT',
     },
     {
+      key: 'env',
+      kind: 'string',
+      pattern: /^([A-Za-z_][A-Za-z0-9_]*=[^,\n]*(,[A-Za-z_][A-Za-z0-9_]*=[^,\n]*)*)?$/,
+      allowed: 'NAME=value pairs separated by commas (values without commas), or empty',
+      describe: "More environment for the app (compose environment and the Deployment's env; not for secrets)",
+      fallback: '',
+    },
+    {
       key: 'name',
       kind: 'string',
       pattern: DNS1123_LABEL,

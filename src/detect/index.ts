@@ -13,7 +13,7 @@ import { allLanguages, allServices, serviceKinds } from '../registry.js';
 import type { LanguageSupport } from '../stacks/types.js';
 import type { Detection, Evidence } from '../vocabulary.js';
 import { addWarning, COMPOSE_FILES, emptyDetection } from '../vocabulary.js';
-import { openRepo, toLabel } from './repo.js';
+import { isTestFile, openRepo, toLabel } from './repo.js';
 import type { Repo } from './repo.js';
 
 export type { Detection };
@@ -24,7 +24,9 @@ export type { Detection };
  */
 const HEALTH_NAMES = ['healthz', 'health', 'healthcheck', 'health-check', 'livez', 'readyz', 'ready', 'ping', 'status'];
 /** Test files, never a source of ports or routes. */
-const TEST_FILE = /(_test\.go|\.test\.[cm]?[jt]s|\.spec\.[cm]?[jt]s)$/;
+/** The language's own non-test source files: where run-time facts are read from. */
+const runtimeSources = (repo: Repo, lang: LanguageSupport): string[] =>
+  repo.sources.filter((s) => lang.sourceExtensions.includes(path.extname(s)) && !isTestFile(s));
 
 /** A string literal holding a health-like path, with optional prefix segments and method (`"GET /v1/healthcheck"`). */
 const HEALTH_LITERAL = new RegExp(`["'\`](?:GET )?((?:/[A-Za-z0-9._-]+)*/(${HEALTH_NAMES.join('|')})/?)["'\` ?]`);
@@ -81,7 +83,7 @@ export async function detect(root: string, prefer?: string): Promise<Detection> 
     detectPortEnv(d);
     await detectRuntimeDirs(repo, chosen.lang, d);
     for (const service of allServices()) await service.detect?.(repo, d);
-    requiredEnvWarning(d);
+    await requiredEnvWarning(repo, d);
   }
   return d;
 }
@@ -180,7 +182,7 @@ const CODE = /\.(go|c|h|[cm]?[jt]sx?|py|rs|java|sum|mod)$/;
  */
 async function detectRuntimeDirs(repo: Repo, lang: LanguageSupport, d: Detection): Promise<void> {
   const found = new Map<string, Evidence>();
-  const files = repo.sources.filter((s) => lang.sourceExtensions.includes(path.extname(s)) && !TEST_FILE.test(s));
+  const files = runtimeSources(repo, lang);
   const candidates = new Map<string, boolean>();
   const isDataDir = async (dir: string): Promise<boolean> => {
     if (!candidates.has(dir)) {
@@ -215,13 +217,27 @@ async function detectRuntimeDirs(repo: Repo, lang: LanguageSupport, d: Detection
  * One warning for the variables the code requires that dockforge does not set: the port's and
  * the database's are set from the answers; the others only the user knows.
  */
-function requiredEnvWarning(d: Detection): void {
+async function requiredEnvWarning(repo: Repo, d: Detection): Promise<void> {
   const set = new Set(['PORT', 'DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE']);
   for (const key of ['portEnv', 'postgresEnv', 'sqliteEnv']) {
     for (const part of String(d.findings[key]?.value ?? '').split(',')) set.add(part.split('=')[0]!);
   }
-  const missing = (d.requiredEnv ?? []).filter((r) => !set.has(r.name));
+  let missing = (d.requiredEnv ?? []).filter((r) => !set.has(r.name));
   if (missing.length === 0) return;
+  // values the repository commits for them (not secrets): set in compose and the Deployment
+  const given = await committedEnv(repo, new Set(missing.map((m) => m.name)));
+  if (given.size > 0) {
+    d.findings.env = {
+      value: [...given].map(([name, g]) => `${name}=${g.value}`).join(','),
+      evidence: [...given.values()].map((g) => g.evidence),
+    };
+    const files = [...new Set([...given.values()].map((g) => g.evidence.file))].join(', ');
+    d.notes.push(
+      `the app requires ${[...given.keys()].join(', ')}: set from ${files} (committed; change with --set env=…)`,
+    );
+    missing = missing.filter((m) => !given.has(m.name));
+    if (missing.length === 0) return;
+  }
   addWarning(d, {
     code: 'required-env',
     message:
@@ -229,6 +245,33 @@ function requiredEnvWarning(d: Detection): void {
       "add them to the compose file (the app service's environment) and the Deployment (env)",
     evidence: missing.map((m) => m.evidence),
   });
+}
+
+/** Committed files of example settings, in the order their values are trusted (dotenv convention). */
+const ENV_FILES = ['.env', '.env.example', '.env.sample', '.env.template', '.env.dist', 'example.env'];
+/** Names whose values are secrets: never copied from a committed file into the generated ones. */
+const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|PRIVATE|CREDENTIAL|AUTH/i;
+
+/**
+ * Values for `names` from committed env files (`NAME=value` lines, quotes removed), skipping
+ * secret-looking names and values with a comma (the `env` answer's separator).
+ */
+async function committedEnv(
+  repo: Repo,
+  names: Set<string>,
+): Promise<Map<string, { value: string; evidence: Evidence }>> {
+  const out = new Map<string, { value: string; evidence: Evidence }>();
+  for (const file of ENV_FILES) {
+    const t = await repo.read(file);
+    t?.lines.forEach((line, i) => {
+      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+      if (!m || !names.has(m[1]!) || out.has(m[1]!) || SECRET_NAME.test(m[1]!)) return;
+      const value = m[2]!.replace(/^(["'])(.*)\1$/, '$2');
+      if (value.includes(',') || value === '') return;
+      out.set(m[1]!, { value, evidence: { file, line: i + 1 } });
+    });
+  }
+  return out;
 }
 
 /** Names that set the port or listen address (not a database's or another service's port). */
@@ -289,7 +332,18 @@ async function detectPortAndHealth(repo: Repo, lang: LanguageSupport, d: Detecti
   let best: { rank: number; port: number; ev: Evidence } | undefined;
   let health: { rank: number; value: string; ev: Evidence } | undefined;
   let root: Evidence | undefined;
-  const files = repo.sources.filter((s) => lang.sourceExtensions.includes(path.extname(s)) && !TEST_FILE.test(s));
+  const files = runtimeSources(repo, lang);
+  // a loader's prefix applies to the struct tags of its package (its folder)
+  const prefixes = new Map<string, string>();
+  for (const file of files) {
+    const t = await repo.read(file);
+    for (const line of t?.lines ?? []) {
+      for (const p of lang.envPrefixes ?? []) {
+        const m = p.pattern.exec(line);
+        if (m) prefixes.set(path.posix.dirname(file), p.transform ? p.transform(m[1]!) : m[1]!);
+      }
+    }
+  }
   for (const file of files) {
     const t = await repo.read(file);
     if (!t) continue;
@@ -303,6 +357,12 @@ async function detectPortAndHealth(repo: Repo, lang: LanguageSupport, d: Detecti
       for (const re of lang.envPatterns) {
         for (const m of line.matchAll(re)) d.envReads.push({ name: m[1]!, evidence: ev, fallback: m[2] });
       }
+      for (const re of lang.envTagPatterns ?? []) {
+        for (const m of line.matchAll(re)) {
+          const prefix = prefixes.get(path.posix.dirname(file)) ?? '';
+          d.envReads.push({ name: prefix + m[1]!, evidence: ev, fallback: m[2] });
+        }
+      }
       const candidates: string[] = [];
       for (const re of lang.routePatterns) for (const m of line.matchAll(re)) candidates.push(m[1]!);
       const lit = HEALTH_LITERAL.exec(line);
@@ -313,6 +373,10 @@ async function detectPortAndHealth(repo: Repo, lang: LanguageSupport, d: Detecti
         if (rank >= 0 && (!health || rank < health.rank)) health = { rank, value: p, ev };
       }
     });
+  }
+  for (const r of d.requiredEnv ?? []) {
+    const prefix = r.tagged ? prefixes.get(path.posix.dirname(r.evidence.file)) : undefined;
+    if (prefix && !r.name.startsWith(prefix)) r.name = prefix + r.name;
   }
   if (best) f.port = { value: best.port, evidence: [best.ev] };
   if (health) f.healthPath = { value: health.value, evidence: [health.ev] };

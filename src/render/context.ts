@@ -107,6 +107,11 @@ export function buildContext(
     .split(',')
     .filter((n) => n && n !== 'PORT')
     .map((n) => ({ name: n, value: /ADDR(ESS)?$/i.test(n) ? `0.0.0.0:${answers.port}` : String(answers.port) }));
+  // more environment from the answers (`env`: NAME=value,…), after dockforge's own
+  const extraEnv = String(answers.env ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => ({ name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1) }));
   const languageContext = language.context(answers, facts);
   // a service that needs another working directory (a relative SQLite path): run there, with
   // the interpreted language's relative start file resolved against its code folder
@@ -133,8 +138,8 @@ export function buildContext(
     service: services.map((s) => s.id),
     composeServices: services.filter((s) => s.partials.compose),
     imageEnv: [...portVars, ...all((s) => s.imageEnv)],
-    composeEnv: [port, ...portVars, ...all((s) => s.composeEnv)],
-    k8sEnv: [port, ...portVars, ...all((s) => s.k8sEnv)],
+    composeEnv: [port, ...portVars, ...all((s) => s.composeEnv), ...extraEnv],
+    k8sEnv: [port, ...portVars, ...all((s) => s.k8sEnv), ...extraEnv],
     volumes,
     composeVolumes: [...volumes.flatMap((v) => [v.name, `dev-${v.name}`]), ...all((s) => s.composeVolumes)],
     envFiles: all((s) => s.envFiles),

@@ -131,7 +131,7 @@ async function detectSourceFacts(repo: Repo, out: Detection): Promise<void> {
       const req =
         /\benv\s*:\s*"([A-Za-z_][A-Za-z0-9_]*),[^"]*\brequired\b/.exec(line) ??
         /\benvconfig\s*:\s*"([A-Za-z_][A-Za-z0-9_]*)".*\brequired\s*:\s*"true"/.exec(line);
-      if (req) out.requiredEnv!.push({ name: req[1]!, evidence: ev });
+      if (req) out.requiredEnv!.push({ name: req[1]!, evidence: ev, tagged: true });
       if (/"encoding\/json\/(v2|jsontext)"/.test(line) && !out.findings.goExperiment) {
         out.findings.goExperiment = { value: 'jsonv2', evidence: [ev] };
       }
@@ -264,7 +264,15 @@ export const go: LanguageSupport = {
   envPatterns: [
     /os\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/g,
     /\b[gG]et[eE]nv\w*\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*,\s*"([^"]*)"/g,
-    /\b(?:env|envconfig)\s*:\s*"([A-Za-z_][A-Za-z0-9_]*)[",]/g,
+  ],
+  envTagPatterns: [/\b(?:env|envconfig)\s*:\s*"([A-Za-z_][A-Za-z0-9_]*)[",]/g],
+  envPrefixes: [
+    // qiangxue/go-env: env.New("APP_", logf).Load(&cfg)
+    { pattern: /\benv\.New\(\s*"([A-Za-z0-9_]+)"/ },
+    // caarlos0/env: env.ParseWithOptions(&cfg, env.Options{Prefix: "APP_"})
+    { pattern: /\bPrefix:\s*"([A-Za-z0-9_]+)"/ },
+    // kelseyhightower/envconfig: Process("myapp", &s) reads MYAPP_<tag> (its README, "Usage")
+    { pattern: /\benvconfig\.(?:Process|MustProcess)\(\s*"([A-Za-z0-9_]+)"/, transform: (p) => `${p.toUpperCase()}_` },
   ],
   routePatterns: [
     /\.(?:GET|Get|HandleFunc|Handle|HEAD|Any)\(\s*"(?:GET\s+)?(\/[^"\s{]*)"/g,

@@ -75,6 +75,17 @@ export interface LanguageSupport {
    */
   envPatterns: RegExp[];
   /**
+   * Environment names declared in struct tags or schemas (`env:"PORT"`) that a loader reads
+   * with a prefix (envPrefixes) when its package declares one; groups as in envPatterns.
+   */
+  envTagPatterns?: RegExp[];
+  /**
+   * How a configuration loader declares the prefix it puts before every tag name: group 1 of
+   * `pattern`, turned into the prefix by `transform` (default: as written). Applies to the
+   * tags of the same package (folder).
+   */
+  envPrefixes?: { pattern: RegExp; transform?: (raw: string) => string }[];
+  /**
    * Route registrations: group 1 is the path of a GET (or any-method) route, e.g. `r.GET("/ping"`.
    * Used to find a health-like route and a root route that exists.
    */

@@ -14,7 +14,7 @@ import { findLine, toLabel } from '../detect/repo.js';
 import { packData } from '../templates/data.js';
 import type { Answers, Dependency, Detection, Evidence } from '../vocabulary.js';
 import { addWarning, RELATIVE_PATH } from '../vocabulary.js';
-import { compiledHealthcheck, httpHealth, needsProbe, runtimeStage } from './common.js';
+import { compiledRuntime, needsProbe, runtimeStage } from './common.js';
 import type { LanguageContext, LanguageSupport, ServiceFacts } from './types.js';
 
 /** C build systems; `none`: no Makefile or CMakeLists.txt, dockforge compiles the main's folder with `cc`. */
@@ -1018,16 +1018,8 @@ function cContext(answers: Answers, facts: ServiceFacts): LanguageContext {
     runtimeStage(a),
   ];
   return {
-    bin,
+    ...compiledRuntime(a, bin),
     stages,
-    healthcheck: compiledHealthcheck(a),
-    probe: needsProbe(a),
-    httpHealth: httpHealth(a),
-    composeInit: false,
-    watch: [{ action: 'rebuild', path: '.' }],
-    // the executable only: arguments go in compose `command:` / Kubernetes `args:`, which replace CMD
-    entrypoint: [`/usr/local/bin/${bin}`],
-    cmd: [],
     images: {
       builder: distroless ? 'debian:${DEBIAN_RELEASE}-slim' : 'alpine:${ALPINE_VERSION}',
       // distroless README: `cc` adds libgcc and libstdc++ to `base`'s glibc

@@ -2,6 +2,7 @@
  * Facts shared by language modules (not a language itself).
  */
 import type { Answers } from '../vocabulary.js';
+import type { LanguageContext } from './types.js';
 
 /**
  * The compose healthcheck on Alpine: BusyBox `wget`, present in every Alpine-based image.
@@ -42,4 +43,30 @@ export function compiledHealthcheck(a: Answers): string[] {
 export function runtimeStage(a: Answers) {
   const what = a.base === 'distroless' ? 'distroless (no shell, no package manager)' : 'Alpine';
   return { name: 'runtime', what: `the image you ship: ${what}, non-root` };
+}
+
+/**
+ * The part of a compiled language's context that Go and C share: one executable at
+ * `/usr/local/bin/<bin>` run as the entrypoint (arguments go in compose `command:` /
+ * Kubernetes `args:`, which replace CMD), the static probe or wget for the healthcheck, no
+ * init in compose (the binary is PID 1's only child), and a rebuild on any change for
+ * `compose watch` (Docker docs, "Compose Watch": `action: rebuild`).
+ */
+export function compiledRuntime(
+  a: Answers,
+  bin: string,
+): Pick<
+  LanguageContext,
+  'bin' | 'healthcheck' | 'probe' | 'httpHealth' | 'composeInit' | 'watch' | 'entrypoint' | 'cmd'
+> {
+  return {
+    bin,
+    healthcheck: compiledHealthcheck(a),
+    probe: needsProbe(a),
+    httpHealth: httpHealth(a),
+    composeInit: false,
+    watch: [{ action: 'rebuild', path: '.' }],
+    entrypoint: [`/usr/local/bin/${bin}`],
+    cmd: [],
+  };
 }

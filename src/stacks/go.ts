@@ -8,7 +8,7 @@ import { findLine, toLabel } from '../detect/repo.js';
 import { packData } from '../templates/data.js';
 import type { Answers, Detection } from '../vocabulary.js';
 import { addWarning } from '../vocabulary.js';
-import { compiledHealthcheck, httpHealth, needsProbe, runtimeStage } from './common.js';
+import { compiledRuntime, needsProbe, runtimeStage } from './common.js';
 import type { LanguageContext, LanguageSupport, ServiceFacts } from './types.js';
 
 /** The Go image table (templates/data/images.yaml): published variants and the maintained releases. */
@@ -200,15 +200,8 @@ function goContext(answers: Answers, facts: ServiceFacts): LanguageContext {
     ? `gcr.io/distroless/${a.cgo ? 'base' : 'static'}-debian13:nonroot`
     : 'alpine:${ALPINE_VERSION}';
   return {
-    bin: a.name,
+    ...compiledRuntime(a, a.name),
     stages,
-    healthcheck: compiledHealthcheck(a),
-    probe: needsProbe(a),
-    httpHealth: httpHealth(a),
-    composeInit: false,
-    watch: [{ action: 'rebuild', path: '.' }],
-    entrypoint: [`/usr/local/bin/${a.name}`],
-    cmd: [],
     images: {
       builder: distroless ? 'golang:${GO_VERSION}-trixie' : 'golang:${GO_VERSION}-alpine${ALPINE_VERSION}',
       runtime: runtimeImage,

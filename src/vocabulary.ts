@@ -92,6 +92,20 @@ export function addWarning(d: Detection, w: Warning): void {
   if (!d.warnings.some((x) => x.code === w.code && x.message === w.message)) d.warnings.push(w);
 }
 
+/**
+ * Add `NAME=value` to the `env` finding (the app's extra environment, `NAME=value,…`), with
+ * its evidence; a name already there keeps its first value.
+ */
+export function addEnvFinding(d: Detection, name: string, value: string, evidence: Evidence): void {
+  const current = d.findings.env;
+  const pairs = current ? String(current.value).split(',').filter(Boolean) : [];
+  if (pairs.some((p) => p.startsWith(`${name}=`))) return;
+  d.findings.env = {
+    value: [...pairs, `${name}=${value}`].join(','),
+    evidence: [...(current?.evidence ?? []), evidence],
+  };
+}
+
 /** A typed answer value. */
 export type AnswerValue = string | number | boolean;
 

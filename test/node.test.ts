@@ -424,6 +424,45 @@ describe('bind address (node-loopback)', () => {
     const d = await detect(repo({ 'package.json': pkg({ scripts: { start: 'node index.js' } }), 'index.js': code }));
     expect(warning(d, 'loopback-bind').map((w) => w.evidence)).toEqual(bound ? [[ev('index.js', 1)]] : []);
   });
+
+  it('a host that opens up when an environment variable is set: the app gets it, no warning', async () => {
+    const g = await generate(
+      repo({
+        'package.json': pkg({ main: 'index.js' }),
+        'package-lock.json': LOCK,
+        'index.js':
+          "const host = ('PLATFORM' in process.env) ? '0.0.0.0' : 'localhost';\n" +
+          'server.listen({ host: host, port: process.env.PORT || 3000 });\n',
+      }),
+    );
+    expect(warning(g.detection, 'loopback-bind')).toEqual([]);
+    expect(g.answers.env).toBe('PLATFORM=true');
+    expect(g.detection.findings.env!.evidence).toEqual([ev('index.js', 1)]);
+    expect(g.file('compose.yaml')).toContain('      PLATFORM: "true"\n');
+  });
+
+  it('required names from a committed example file: dotenv quoting, comments; a loopback HOST opened', async () => {
+    const g = await generate(
+      repo({
+        'package.json': pkg({ main: 'index.js' }),
+        'package-lock.json': LOCK,
+        '.env.template': 'HOST="localhost"       # where to listen\nWINDOW_MS=1000 # ms\nAPI_SECRET="s3cret"\n',
+        'env.js':
+          "const { cleanEnv, str, num } = require('envalid');\n" +
+          'module.exports = cleanEnv(process.env, { HOST: str(), WINDOW_MS: num(), API_SECRET: str() });\n',
+        'index.js':
+          "const env = require('./env');\nrequire('http').createServer().listen(process.env.PORT || 3000, env.HOST);\n",
+      }),
+    );
+    expect(g.answers.env).toBe('HOST=0.0.0.0,WINDOW_MS=1000');
+    expect(g.detection.notes).toContain(
+      'the app requires HOST, WINDOW_MS: set from .env.template (committed; change with --set env=…); ' +
+        'HOST=0.0.0.0, not localhost, which nothing outside the container reaches',
+    );
+    expect(warning(g.detection, 'required-env').map((w) => w.message.split(':')[0])).toEqual([
+      'the app refuses to start without API_SECRET',
+    ]);
+  });
 });
 
 describe('required configuration (node-required-env)', () => {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { allLanguages, allServices, serviceKinds } from '../registry.js';
 import type { LanguageSupport } from '../stacks/types.js';
 import type { Detection, Evidence } from '../vocabulary.js';
-import { addWarning, COMPOSE_FILES, emptyDetection } from '../vocabulary.js';
+import { addEnvFinding, addWarning, COMPOSE_FILES, emptyDetection } from '../vocabulary.js';
 import { isTestFile, openRepo, toLabel } from './repo.js';
 import type { Repo } from './repo.js';
 
@@ -227,13 +227,12 @@ async function requiredEnvWarning(repo: Repo, d: Detection): Promise<void> {
   // values the repository commits for them (not secrets): set in compose and the Deployment
   const given = await committedEnv(repo, new Set(missing.map((m) => m.name)));
   if (given.size > 0) {
-    d.findings.env = {
-      value: [...given].map(([name, g]) => `${name}=${g.value}`).join(','),
-      evidence: [...given.values()].map((g) => g.evidence),
-    };
+    for (const [name, g] of given) addEnvFinding(d, name, g.value, g.evidence);
     const files = [...new Set([...given.values()].map((g) => g.evidence.file))].join(', ');
+    const loopback = [...given].filter(([, g]) => g.rewritten).map(([n, g]) => `${n}=0.0.0.0, not ${g.rewritten}`);
     d.notes.push(
-      `the app requires ${[...given.keys()].join(', ')}: set from ${files} (committed; change with --set env=…)`,
+      `the app requires ${[...given.keys()].join(', ')}: set from ${files} (committed; change with --set env=…)` +
+        (loopback.length > 0 ? `; ${loopback.join(', ')}, which nothing outside the container reaches` : ''),
     );
     missing = missing.filter((m) => !given.has(m.name));
     if (missing.length === 0) return;
@@ -249,6 +248,9 @@ async function requiredEnvWarning(repo: Repo, d: Detection): Promise<void> {
 
 /** Committed files of example settings, in the order their values are trusted (dotenv convention). */
 const ENV_FILES = ['.env', '.env.example', '.env.sample', '.env.template', '.env.dist', 'example.env'];
+/** Names of the host or address the app listens on (not another service's host). */
+const LISTEN_HOST =
+  /^(?:HOST|HOSTNAME|BIND(?:_HOST|_ADDR(?:ESS)?)?|LISTEN(?:_HOST|_ADDR(?:ESS)?)?|(?:SERVER|HTTP|APP)_HOST)$/;
 /** Names whose values are secrets: never copied from a committed file into the generated ones. */
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|PRIVATE|CREDENTIAL|AUTH/i;
 
@@ -259,16 +261,23 @@ const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|PRIVATE|CREDENTIAL|AUTH/i;
 async function committedEnv(
   repo: Repo,
   names: Set<string>,
-): Promise<Map<string, { value: string; evidence: Evidence }>> {
-  const out = new Map<string, { value: string; evidence: Evidence }>();
+): Promise<Map<string, { value: string; evidence: Evidence; rewritten?: string }>> {
+  const out = new Map<string, { value: string; evidence: Evidence; rewritten?: string }>();
   for (const file of ENV_FILES) {
     const t = await repo.read(file);
     t?.lines.forEach((line, i) => {
-      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+      // dotenv: a quoted value is what the quotes hold; an unquoted one ends at ` #`
+      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|(.*?))\s*(?:\s#.*)?$/.exec(
+        line,
+      );
       if (!m || !names.has(m[1]!) || out.has(m[1]!) || SECRET_NAME.test(m[1]!)) return;
-      const value = m[2]!.replace(/^(["'])(.*)\1$/, '$2');
+      let value = m[2] ?? m[3] ?? m[4] ?? '';
+      // a loopback listen host in an example file would make the app unreachable in a container
+      let rewritten: string | undefined;
+      if (LISTEN_HOST.test(m[1]!) && /^(localhost|127\.0\.0\.1|::1)$/.test(value))
+        [rewritten, value] = [value, '0.0.0.0'];
       if (value.includes(',') || value === '') return;
-      out.set(m[1]!, { value, evidence: { file, line: i + 1 } });
+      out.set(m[1]!, { value, evidence: { file, line: i + 1 }, rewritten });
     });
   }
   return out;

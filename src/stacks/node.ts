@@ -10,7 +10,7 @@ import type { Repo, TextFile } from '../detect/repo.js';
 import { findLine, isTestFile, toLabel } from '../detect/repo.js';
 import { packData } from '../templates/data.js';
 import type { Answers, Detection, Evidence } from '../vocabulary.js';
-import { addWarning, RELATIVE_PATH } from '../vocabulary.js';
+import { addEnvFinding, addWarning, RELATIVE_PATH } from '../vocabulary.js';
 import { healthUrl, httpHealth, runtimeStage, wgetHealthcheck } from './common.js';
 import type { LanguageContext, LanguageSupport, ServiceFacts, WatchRule } from './types.js';
 
@@ -774,6 +774,11 @@ function detectLifecycle(pkg: Record<string, any>, out: Detection, lineOf: (re: 
 /** Test files and folders: never a source of configuration or listen calls. */
 const TEST_SOURCE = /(?:^|\/)(?:test|tests|__tests__|__mocks__)\/|\.(?:test|spec)\.[cm]?[jt]sx?$/;
 const LOOPBACK = /['"`](?:localhost|127\.0\.0\.1|::1|\[::1\])['"`]/;
+/** A host chosen by an environment variable: every interface when it is set (group 1, 2 or 3 names it). */
+const ENV_SWITCHED_HOST = new RegExp(
+  String.raw`(?:['"](\w+)['"]\s+in\s+process\.env|process\.env\.(\w+)|process\.env\[['"](\w+)['"]\])` +
+    String.raw`\s*\)?\s*\?\s*['"\`](?:0\.0\.0\.0|::)['"\`]`,
+);
 
 /**
  * A server bound to the loopback interface: a loopback literal in a `.listen(…)` call's
@@ -796,10 +801,17 @@ function detectLoopback(file: string, lines: string[], out: Detection): void {
       if (bound) break;
       const def = new RegExp(`(?:\\b(?:const|let|var)\\s+${id}\\s*=|\\b${id}\\s*:)[^\\n]*${LOOPBACK.source}`);
       const j = lines.findIndex((l, k) => k !== i && def.test(l) && !/^\s*(\/\/|\*)/.test(l));
-      if (j >= 0) {
-        bound = true;
-        evidence.unshift({ file, line: j + 1 });
+      if (j < 0) continue;
+      // `("RENDER" in process.env) ? '0.0.0.0' : 'localhost'`: setting the variable opens it up
+      const cond = ENV_SWITCHED_HOST.exec(lines[j]!);
+      const name = cond && (cond[1] ?? cond[2] ?? cond[3]);
+      if (name) {
+        addEnvFinding(out, name, 'true', { file, line: j + 1 });
+        out.notes.push(`the server listens on every interface only when ${name} is set: the app gets ${name}=true`);
+        return;
       }
+      bound = true;
+      evidence.unshift({ file, line: j + 1 });
     }
     if (!bound) return;
     addWarning(out, {

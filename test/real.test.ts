@@ -3,6 +3,7 @@
  * fixture written for the purpose: detection with its evidence, then what is rendered. In
  * process, through the same detect → answers → render steps as `init --yes`.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -14,13 +15,16 @@ import { resolvePack } from '../src/templates/pack.js';
 import type { Detection } from '../src/vocabulary.js';
 import { FIXTURES, cleanup, listFiles, runCli, tempRepo } from './helpers/cli.js';
 
-/** `init --yes` in process: detection, answers, rendered files (path → text). */
-async function initFixture(fixture: string, given: Record<string, unknown> = {}) {
-  const detection = await detect(path.join(FIXTURES, fixture));
+/** `init --yes` in process on a repository at `dir`: detection, answers, rendered files (path → text). */
+async function renderRepo(dir: string, given: Record<string, unknown> = {}) {
+  const detection = await detect(dir);
   const { answers } = await resolveAnswers({ given, detection, mode: 'yes' });
   const rendered = await render(answers, await resolvePack(), '0.1.0', detection.warnings);
   return { detection, answers, files: new Map(rendered.files.map((f) => [f.path, f.content])), rendered };
 }
+/** The same on a fixture. */
+const initFixture = (fixture: string, given: Record<string, unknown> = {}) =>
+  renderRepo(path.join(FIXTURES, fixture), given);
 
 const evidence = (d: Detection, key: string): string[] =>
   (d.findings[key]?.evidence ?? []).map((e) => (e.line > 0 ? `${e.file}:${e.line}` : e.file));
@@ -167,6 +171,44 @@ describe('SQLite where the app looks', () => {
     expect(files.get('.dockerignore')).toContain('\n!data/shop.db\n');
     expect(parseYaml(files.get('compose.yaml')!).services.app.volumes).toEqual(['data:/app/data']);
     expect(detection.warnings.map((w) => w.code)).toContain('sqlite-seed-kubernetes');
+  });
+
+  it("the database's folder leaves the build context unless code the app loads lives there", async () => {
+    const write = (dir: string, files: Record<string, string>) => {
+      for (const [rel, text] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        writeFileSync(path.join(dir, rel), text);
+      }
+    };
+    const base = {
+      'package.json':
+        '{ "name": "notes", "version": "1.0.0", "main": "index.js", "dependencies": { "sqlite3": "5.1.7" } }\n',
+      'package-lock.json': '{ "lockfileVersion": 3, "packages": {} }\n',
+      'store/setup.js': "// run once: npm run setup\nrequire('../index');\n",
+    };
+    const plain = tempRepo();
+    write(plain, {
+      ...base,
+      'index.js': "const sqlite3 = require('sqlite3');\nconst db = new sqlite3.Database('store/notes.sqlite');\n",
+    });
+    const a = await renderRepo(plain);
+    expect(a.answers.sqliteDirCode).toBe(false);
+    expect(a.files.get('.dockerignore')).toContain('\n*.sqlite3\nstore/\n');
+    const loaded = tempRepo();
+    write(loaded, {
+      ...base,
+      'store/db.js':
+        "const sqlite3 = require('sqlite3');\nmodule.exports = new sqlite3.Database('store/notes.sqlite');\n",
+      'index.js': "const db = require('./store/db');\n",
+    });
+    const b = await renderRepo(loaded);
+    expect(b.answers.sqliteDirCode).toBe(true);
+    expect(b.files.get('.dockerignore')).not.toContain('\nstore/\n');
+    expect(b.detection.warnings.find((w) => w.code === 'sqlite-dir-code')?.evidence).toEqual([
+      { file: 'index.js', line: 1 },
+      { file: 'store/db.js', line: 2 },
+    ]);
+    [plain, loaded].forEach(cleanup);
   });
 
   it('drivers ranked by what the code imports; a path above the working directory lands on the volume', async () => {

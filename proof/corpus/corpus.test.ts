@@ -141,6 +141,8 @@ describe('options and selection', () => {
     expect(() => parseOptions(['--nope'])).toThrow(/unknown option --nope/);
     expect(() => parseOptions(['--timeout-per-repo', '0'])).toThrow(/positive whole number/);
     expect(() => parseOptions(['--repos'])).toThrow(/needs a value/);
+    expect(() => parseOptions(['--update'])).toThrow(/--update needs --repos/);
+    expect(parseOptions(['--update', '--repos', 'o__a'])).toMatchObject({ update: true, repos: ['o__a'] });
   });
 
   it('selects by snapshot folder; builds what rendered, or one per language × database pair', () => {

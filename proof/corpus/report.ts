@@ -56,6 +56,8 @@ export interface RunInfo {
   timeoutPerRepo: number;
   totalSeconds: number;
   dockerfileLint: boolean;
+  /** Rows re-run later (`--update --repos`) and merged into this run's report: which, when, from what. */
+  rerun?: { repos: string[]; date: string; commit: string; dirty: string[]; command: string; totalSeconds: number };
 }
 
 /** The summary counts (each out of the repositories run). */
@@ -215,6 +217,14 @@ export function markdown(info: RunInfo, rows: RepoResult[]): string {
     `- Machine: ${info.machine.cores} cores, ${info.machine.memoryGiB} GiB memory, Linux ${info.machine.kernel}, ` +
       `Node ${info.machine.node}, ${info.machine.buildah}, ${info.machine.podman}`,
     `- dockforge commit: \`${info.commit}\`${dirty}`,
+    ...(info.rerun
+      ? [
+          `- Re-run later and merged (\`${info.rerun.command}\`): ${info.rerun.repos.join(', ')} on ` +
+            `${info.rerun.date} at commit \`${info.rerun.commit}\`` +
+            (info.rerun.dirty.length > 0 ? ` (uncommitted changes: ${info.rerun.dirty.join(', ')})` : '') +
+            `, ${Math.round(info.rerun.totalSeconds)} s; every other row is from the run above.`,
+        ]
+      : []),
     `- Repositories: ${n} of the ${info.corpusSize} in the corpus` + (info.subset ? ` (${info.subset})` : ''),
     `- Each repository: a fresh copy of its service folder (all files, no .git), \`dockforge init --yes --base ` +
       `distroless --uid ${info.uid} --gid ${info.uid}${info.initFlags.map((f) => ` ${f}`).join('')}\` with the ` +

@@ -24,6 +24,8 @@
  *   --force (pass --force to init, which then overwrites a repository's own Dockerfile or compose file;
  *   off by default: the default is what a user typing `dockforge init --yes` gets)
  *   --doc-only (rewrite docs/corpus.md from the JSON report of an earlier run; runs nothing)
+ *   --update (with --repos: replace only those rows in the earlier run's report and doc; the doc then
+ *   names both commits and which rows come from which run)
  * Environment: DOCKFORGE_CORPUS_DIR, DOCKFORGE_CORPUS_REPORT (JSON report, default
  *   .e2e-cache/corpus-report.json), DOCKFORGE_CORPUS_DOC (default docs/corpus.md),
  *   DOCKFORGE_CORPUS_STORAGE_ROOT / _RUNROOT (containers-storage, default /var/lib/dockforge-corpus/storage
@@ -63,6 +65,8 @@ export interface Options {
   force: boolean;
   /** Only rewrite docs/corpus.md from the JSON report of an earlier run (after a change of the report's format). */
   docOnly: boolean;
+  /** Merge this run's rows (--repos) into the earlier run's report instead of replacing it. */
+  update: boolean;
 }
 
 /**
@@ -91,6 +95,7 @@ export function parseOptions(argv: string[]): Options {
     ciSubset: false,
     force: false,
     docOnly: false,
+    update: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -113,8 +118,10 @@ export function parseOptions(argv: string[]): Options {
     else if (flag === '--ci-subset') o.ciSubset = true;
     else if (flag === '--force') o.force = true;
     else if (flag === '--doc-only') o.docOnly = true;
+    else if (flag === '--update') o.update = true;
     else throw new Error(`unknown option ${a}`);
   }
+  if (o.update && !o.repos) throw new Error('--update needs --repos (the rows to re-run)');
   return o;
 }
 
@@ -488,6 +495,18 @@ async function main(argv: string[]): Promise<number> {
     docFromReport();
     return 0;
   }
+  // --update: the earlier full run this one amends
+  let earlier: { info: RunInfo; results: RepoResult[] } | undefined;
+  if (opts.update) {
+    if (!existsSync(reportPath())) {
+      process.stderr.write(`corpus: --update: no earlier report at ${reportPath()}\n`);
+      return 2;
+    }
+    const prev = JSON.parse(readFileSync(reportPath(), 'utf8')) as RunInfo & { results: RepoResult[] };
+    const { results: prevResults, ...prevInfo } = prev;
+    delete (prevInfo as { summary?: unknown }).summary;
+    earlier = { info: prevInfo as RunInfo, results: prevResults };
+  }
   const t0 = Date.now();
   const corpusDir = path.resolve(process.env.DOCKFORGE_CORPUS_DIR ?? path.join(REPO, '..', 'shared', 'corpus'));
   if (!existsSync(path.join(corpusDir, 'corpus.json'))) {
@@ -591,6 +610,25 @@ async function main(argv: string[]): Promise<number> {
     if (!opts.keep) rmSync(work, { recursive: true, force: true });
   }
   write();
+  if (opts.update && earlier) {
+    // the earlier run's rows, with the re-run ones replaced (corpus order kept)
+    const merged = earlier.results.map((r) => results.find((x) => x.repo === r.repo) ?? r);
+    const rerun = results.map((r) => r.repo);
+    const mergedInfo: RunInfo = {
+      ...earlier.info,
+      rerun: {
+        repos: rerun,
+        date: info.date,
+        commit: info.commit,
+        dirty: info.dirty,
+        command: info.command,
+        totalSeconds: info.totalSeconds,
+      },
+    };
+    results.splice(0, results.length, ...merged);
+    Object.assign(info, mergedInfo);
+    write();
+  }
   writeFileSync(docPath(), markdown(info, results));
   const s = summarize(results);
   process.stdout.write(

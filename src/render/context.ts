@@ -152,6 +152,7 @@ export function buildContext(
     runWorkdir: runWorkdir ?? '',
     runtimeDirList: runtimeDirs,
     seedFiles: all((s) => s.seedFiles),
+    dockerignoreExclude: all((s) => s.dockerignoreExclude),
     dockerignoreKeep: all((s) => s.dockerignoreKeep),
     singleWriter: Boolean(writer),
     singleWriterReason: writer ? writer.reason : '',

@@ -81,6 +81,21 @@ async function detectSqlite(repo: Repo, d: Detection): Promise<void> {
         `${wd} so that ${path.posix.join(wd, rel)} is on the volume`,
     );
   }
+  const dir = path.posix.dirname(rel);
+  if (!path.posix.isAbsolute(rel) && dir !== '.' && !rel.startsWith('..') && (await repo.exists(dir))) {
+    const load = await loadsFrom(repo, dir);
+    d.findings.sqliteDirCode = { value: Boolean(load), evidence: [load ?? { file: dir, line: 0 }] };
+    if (load) {
+      addWarning(d, {
+        code: 'sqlite-dir-code',
+        message:
+          `the SQLite folder ${dir}/ also holds code the app loads, and the volume is mounted over it: ` +
+          'compose fills a new volume from the image, but a new Kubernetes PersistentVolumeClaim starts ' +
+          'empty and hides that code: keep the database in a folder of its own',
+        evidence: [load, opened.evidence],
+      });
+    }
+  }
   if (!path.posix.isAbsolute(rel) && (await repo.exists(rel))) {
     d.findings.sqliteSeed = { value: true, evidence: [{ file: rel, line: 0 }] };
     addWarning(d, {
@@ -91,6 +106,25 @@ async function detectSqlite(repo: Repo, d: Detection): Promise<void> {
       evidence: [{ file: rel, line: 0 }],
     });
   }
+}
+
+/**
+ * The first `require`/`import` of a module under `dir` (relative to the repository root) in the
+ * sources outside it: a volume mounted on `dir` hides that code.
+ */
+async function loadsFrom(repo: Repo, dir: string): Promise<Evidence | undefined> {
+  for (const file of repo.sources.filter((s) => !isTestFile(s) && !s.startsWith(`${dir}/`))) {
+    const t = await repo.read(file);
+    const i = t
+      ? t.lines.findIndex((line) => {
+          const m = /(?:require\(|import\(|from\s+)\s*['"](\.{1,2}\/[^'"]+)['"]/.exec(line);
+          const target = m && path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]!));
+          return Boolean(target && (target === dir || target.startsWith(`${dir}/`)));
+        })
+      : -1;
+    if (i >= 0) return { file, line: i + 1 };
+  }
+  return undefined;
 }
 
 /**
@@ -114,7 +148,14 @@ function aboveWorkdir(rel: string): string {
 export function sqlitePlacement(
   a: Answers,
   appDir: string | undefined,
-): { volume: string; workdir?: string; env?: string; seed?: { src: string; dst: string } } {
+): {
+  volume: string;
+  workdir?: string;
+  env?: string;
+  seed?: { src: string; dst: string };
+  /** The database's folder in the build context, when the volume is mounted on it (under appDir). */
+  contextDir?: string;
+} {
   const p = String(a.sqlitePath ?? SQLITE_PATH);
   const env = String(a.sqliteEnv ?? 'DATABASE_PATH');
   if (path.posix.isAbsolute(p)) {
@@ -126,6 +167,7 @@ export function sqlitePlacement(
   const seed = a.sqliteSeed === true ? rel : undefined;
   let volume: string;
   let workdir: string | undefined;
+  let contextDir: string | undefined;
   if (dir === '.') {
     // a file in the working directory: run in the volume itself
     volume = '/data';
@@ -136,6 +178,7 @@ export function sqlitePlacement(
     workdir = aboveWorkdir(rel);
   } else if (appDir) {
     volume = path.posix.join(appDir, dir);
+    contextDir = dir;
   } else {
     workdir = '/srv';
     volume = path.posix.join('/srv', dir);
@@ -144,6 +187,7 @@ export function sqlitePlacement(
   return {
     volume,
     workdir,
+    contextDir,
     env: env2,
     seed: seed ? { src: seed, dst: path.posix.join(volume, path.posix.basename(rel)) } : undefined,
   };
@@ -185,6 +229,13 @@ export const sqlite: ServiceSupport = {
       fallback: false,
     },
     {
+      key: 'sqliteDirCode',
+      kind: 'bool',
+      allowed: 'true or false',
+      describe: "SQLite: the database's folder also holds code the app loads (kept in the build context)",
+      fallback: false,
+    },
+    {
       key: 'sqliteEnv',
       kind: 'string',
       pattern: /^(none|[A-Za-z_][A-Za-z0-9_]*)$/,
@@ -205,6 +256,9 @@ export const sqlite: ServiceSupport = {
       volumes: [{ name: 'data', path: place.volume, what: 'the SQLite directory' } satisfies Volume],
       workdir: place.workdir,
       seedFiles: place.seed ? [place.seed] : [],
+      // the database folder is state, mounted over at run time: out of the build context (so the
+      // runtime user owns the folder the image creates), unless code the app loads lives there
+      dockerignoreExclude: place.contextDir && a.sqliteDirCode !== true ? [`${place.contextDir}/`] : [],
       // the committed database ships in the image: never excluded from the build context
       dockerignoreKeep: place.seed ? [place.seed.src] : [],
       // Debian libsqlite3-dev / Alpine sqlite-dev (headers), Alpine sqlite-libs (the shared library)

@@ -85,7 +85,9 @@ export interface ServiceContext {
   workdir?: string;
   /** Files of the build context copied into the runtime image (a committed database seeding its volume). */
   seedFiles: { src: string; dst: string }[];
-  /** Paths `.dockerignore` must not exclude (`!path` lines). */
+  /** Paths `.dockerignore` excludes (state folders mounted over at run time). */
+  dockerignoreExclude: string[];
+  /** Paths `.dockerignore` must not exclude (`!path` lines, after the exclusions). */
   dockerignoreKeep: string[];
 }
 
@@ -138,6 +140,7 @@ export function emptyServiceContext(): ServiceContext {
     secretGenerators: [],
     secretEnv: [],
     seedFiles: [],
+    dockerignoreExclude: [],
     dockerignoreKeep: [],
     composeNotes: [],
     policyNote: '',

@@ -572,8 +572,9 @@ async function main(argv: string[]): Promise<number> {
   );
   mkdirSync(path.dirname(reportPath()), { recursive: true });
   const results: RepoResult[] = [];
+  let merged = false;
   const write = (): void => {
-    info.totalSeconds = (Date.now() - t0) / 1000;
+    if (!merged) info.totalSeconds = (Date.now() - t0) / 1000;
     const report = { ...info, summary: summarize(results), results };
     writeFileSync(reportPath(), `${JSON.stringify(report, null, 2)}\n`);
   };
@@ -612,7 +613,7 @@ async function main(argv: string[]): Promise<number> {
   write();
   if (opts.update && earlier) {
     // the earlier run's rows, with the re-run ones replaced (corpus order kept)
-    const merged = earlier.results.map((r) => results.find((x) => x.repo === r.repo) ?? r);
+    const mergedRows = earlier.results.map((r) => results.find((x) => x.repo === r.repo) ?? r);
     const rerun = results.map((r) => r.repo);
     const mergedInfo: RunInfo = {
       ...earlier.info,
@@ -625,8 +626,10 @@ async function main(argv: string[]): Promise<number> {
         totalSeconds: info.totalSeconds,
       },
     };
-    results.splice(0, results.length, ...merged);
+    results.splice(0, results.length, ...mergedRows);
+    for (const key of Object.keys(info)) delete (info as unknown as Record<string, unknown>)[key];
     Object.assign(info, mergedInfo);
+    merged = true;
     write();
   }
   writeFileSync(docPath(), markdown(info, results));

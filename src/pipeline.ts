@@ -5,18 +5,23 @@
  * language changes); `status` uses the saved answers alone. All three render with the pack,
  * plan against the record of generated files and the disk, and — unless `write` is false
  * (`status`, `--dry-run`) — carry the plan out.
+ *
+ * A writing run holds the project lock (`.dockforge/lock`) from before it reads anything until
+ * it has written everything, completes a run that was interrupted (its journal) first, and
+ * removes the temporary files of dead runs. Read-only runs take no lock: they may see a
+ * concurrent run's half-written state, which only affects what they print.
  */
-import { readAnswers } from './answers/file.js';
+import { answersToYaml, readAnswers } from './answers/file.js';
 import type { Resolved } from './answers/resolve.js';
 import { canonicalKey } from './answers/fields.js';
 import { languageIndependent, resolveAnswers } from './answers/resolve.js';
 import { detect } from './detect/index.js';
 import { UsageError } from './errors.js';
-import { readDisk, unresolvedConflicts } from './plan/disk.js';
+import { confinedPath, readDisk, unresolvedConflicts } from './plan/disk.js';
 import type { Plan } from './plan/reconcile.js';
 import { pathsToRead, reconcile } from './plan/reconcile.js';
 import type { GenerationRecord } from './plan/record.js';
-import { readRecord } from './plan/record.js';
+import { RECORD_PATH, readRecord } from './plan/record.js';
 import type { Rendered } from './render/render.js';
 import { render } from './render/render.js';
 import { resolvePack } from './templates/pack.js';
@@ -24,7 +29,10 @@ import { openRepo } from './detect/repo.js';
 import { findLanguage } from './registry.js';
 import type { Answers, Detection } from './vocabulary.js';
 import { ANSWERS_PATH, emptyDetection } from './vocabulary.js';
-import { execute } from './write/apply.js';
+import { execute, pathsTouched } from './write/apply.js';
+import type { Recovery } from './write/journal.js';
+import { JOURNAL_PATH, cleanStaleTemps, foldersOf, recoverJournal } from './write/journal.js';
+import { LOCK_PATH, acquireLock } from './write/lock.js';
 
 /** The language's checks of the answers against the repository (e.g. the Go main package exists). */
 async function verifyAnswers(root: string, answers: Answers): Promise<string | undefined> {
@@ -63,15 +71,48 @@ export interface PipelineResult {
   rendered?: Rendered;
   plan?: Plan;
   record?: GenerationRecord;
+  /** Writing runs: what completing an interrupted run (its journal) did, when there was one. */
+  recovery?: Recovery;
+  /** Writing runs: temporary files of dead runs that were removed (relative paths). */
+  cleaned?: string[];
 }
 
 /**
- * Run the pipeline.
+ * Run the pipeline. A writing run (`write: true`) first checks the paths of the lock, journal,
+ * record and answers, takes the project lock (released in `finally` and on SIGINT/SIGTERM),
+ * completes an interrupted run from its journal and removes dead runs' temporary files; it
+ * checks every path it writes and that secrets are git-ignored before its first write.
  * @returns the result; `plan` is absent when unresolved conflicts block the run.
  * @throws UsageError (exit 2, nothing written) for bad input, missing answers, files that
- *   would be overwritten, or unsafe paths.
+ *   would be overwritten, unsafe paths, a secret that git would not ignore, or another run
+ *   holding the lock.
  */
 export async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
+  if (!req.write) return planRun(req);
+  const { root } = req;
+  for (const p of [LOCK_PATH, JOURNAL_PATH, RECORD_PATH, ANSWERS_PATH]) await confinedPath(root, p);
+  const lock = await acquireLock(root);
+  try {
+    const recovery = await recoverJournal(root);
+    const done = await readRecord(root);
+    const cleaned = await cleanStaleTemps(
+      root,
+      foldersOf([...(done?.files ?? []).map((f) => f.path), ...(done?.secrets ?? [])]),
+    );
+    const result = await planRun(req);
+    if (result.plan && result.rendered) {
+      const folders = foldersOf([...pathsToRead(result.rendered, result.record), ...pathsTouched(result.plan)]);
+      cleaned.push(...(await cleanStaleTemps(root, folders)));
+      await execute(root, result.plan);
+    }
+    return { ...result, recovery, cleaned };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Detect, resolve, render and plan (no write). */
+async function planRun(req: PipelineRequest): Promise<PipelineResult> {
   const { root } = req;
   const saved = await readAnswers(root);
   if (!saved && req.command !== 'init') throw new UsageError(`no ${ANSWERS_PATH} in ${root}: run dockforge init first`);
@@ -107,8 +148,10 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineResult>
   if (problem) throw new UsageError(problem);
   const pack = await resolvePack();
   const rendered = await render(resolved.answers, pack, req.version, detection.warnings);
+  // the answers file keeps the user's comments and key order (yaml Document API)
+  if (saved)
+    rendered.answersText = answersToYaml(rendered.answers, { version: req.version, pack: pack.id }, saved.text);
   const disk = await readDisk(root, pathsToRead(rendered, record));
   const plan = reconcile(rendered, record, disk, { force: req.force, conflict: req.conflict });
-  if (req.write) await execute(root, plan);
   return { pending, detection, resolved, rendered, plan, record };
 }

@@ -39,19 +39,20 @@ function imports(): Map<string, string[]> {
 const area = (mod: string): string => mod.split('/')[0]!;
 
 /**
- * What each area may import (besides itself). The ground (errors, vocabulary) only each other.
+ * What each area may import (besides itself). The ground (errors, vocabulary, files) only each other.
  */
 const ALLOWED: Record<string, string[]> = {
   errors: [],
   vocabulary: ['errors'],
+  files: ['errors'],
   registry: ['stacks', 'services'],
   stacks: ['errors', 'vocabulary', 'detect/repo', 'templates/data'],
   services: ['errors', 'vocabulary', 'detect/repo', 'templates/data'],
   detect: ['errors', 'vocabulary', 'registry', 'stacks', 'services'],
-  answers: ['errors', 'vocabulary', 'registry', 'stacks', 'services'],
+  answers: ['errors', 'vocabulary', 'files', 'registry', 'stacks', 'services'],
   templates: ['errors', 'vocabulary'],
   render: ['errors', 'vocabulary', 'registry', 'stacks', 'services', 'answers', 'templates'],
-  plan: ['errors', 'vocabulary', 'render'],
+  plan: ['errors', 'vocabulary', 'files', 'render'],
   write: ['errors', 'vocabulary', 'plan'],
   pipeline: ['errors', 'vocabulary', 'answers', 'detect', 'render', 'plan', 'write', 'templates', 'registry'],
   cli: ['errors', 'vocabulary', 'answers', 'plan', 'pipeline', 'registry'],

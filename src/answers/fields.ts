@@ -6,15 +6,103 @@
  * are all derived from it. Core fields are listed here; each service kind adds one field
  * (`database`), each language module its own fields (registry).
  */
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
 import { allLanguages, allServices, findLanguage, findService, serviceKinds, servicesOfKind } from '../registry.js';
 import type { Answers, AnswerValue, FieldSpec } from '../vocabulary.js';
-import { COMPOSE_FILES, DEFAULT_ID, DNS1123_LABEL, MAX_ID, RUNTIME_BASES } from '../vocabulary.js';
+import { COMPOSE_FILES, DEFAULT_ID, MAX_ID, RUNTIME_BASES } from '../vocabulary.js';
 
 /** Alpine release pinned by default (alpine:3.22, the newest the templates were checked against). */
 export const DEFAULT_ALPINE = '3.22';
 
 const ID_ALLOWED = `an integer from 1 to ${MAX_ID} (0 is root)`;
+
+/**
+ * Suffixes the templates append to the service name to name other Kubernetes objects:
+ * `<name>-postgres` (Service, StatefulSet and Secret, templates/services/postgres/files/k8s/postgres.yaml.hbs
+ * and src/services/postgres.ts) and `<name>-data` (the SQLite PersistentVolumeClaim,
+ * templates/services/sqlite/files/k8s/pvc.yaml.hbs, and the Deployment's `claimName`). Keep in step
+ * with the templates: `grep -rn '{{name}}-\|{{@root.name}}-' templates/`.
+ */
+export const NAME_SUFFIXES = ['-postgres', '-data'] as const;
+
+/** The longest of {@link NAME_SUFFIXES}. */
+const LONGEST_SUFFIX = NAME_SUFFIXES.reduce((a, b) => (b.length > a.length ? b : a));
+
+/**
+ * Longest StatefulSet name whose pods can be created: the pod label `controller-revision-hash`
+ * is `<statefulset name>-<10-character hash>` and a label value is at most 63 characters
+ * (kubernetes/kubernetes#64023; Kubernetes docs, "Labels and Selectors", syntax and character set).
+ */
+export const STATEFULSET_NAME_MAX = 63 - 1 - 10;
+
+/**
+ * Longest service name: every derived name must fit, and `<name>-postgres` names a StatefulSet,
+ * so 52 - 9 = 43 (the plain DNS-1035 bound of 63 minus the longest suffix would allow 54, whose
+ * StatefulSet could not create its pod).
+ */
+export const NAME_MAX = STATEFULSET_NAME_MAX - LONGEST_SUFFIX.length;
+
+/**
+ * A valid service name: a DNS-1035 label (Kubernetes API conventions, "names": Service names are
+ * RFC 1035 labels — lowercase alphanumerics and `-`, starting with a letter, ending with an
+ * alphanumeric; kubernetes apimachinery `IsDNS1035Label`) of at most {@link NAME_MAX} characters.
+ */
+export const SERVICE_NAME = new RegExp(`^(?=.{1,${NAME_MAX}}$)[a-z]([-a-z0-9]*[a-z0-9])?$`);
+
+/**
+ * Turn a DNS-1123 label (a detected name: folder, module, package) into a valid service name:
+ * `app-` before a leading digit, cut to {@link NAME_MAX} characters, trailing `-` removed.
+ *
+ * @param label any string; characters outside `[a-z0-9-]` are replaced by `-` after lowercasing.
+ * @returns a string matching {@link SERVICE_NAME}; `app` when nothing usable remains.
+ */
+export function serviceName(label: string): string {
+  let name = label
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (/^[0-9]/.test(name)) name = `app-${name}`;
+  name = name.slice(0, NAME_MAX).replace(/-+$/, '');
+  return SERVICE_NAME.test(name) ? name : 'app';
+}
+
+/**
+ * An image reference, after the grammar of github.com/distribution/reference (`reference.go`
+ * and `regexp.go`, the reference grammar Docker, containerd and registries parse):
+ *
+ * ```
+ * reference        := name [ ":" tag ] [ "@" digest ]
+ * name             := [domain '/'] remote-name
+ * domain           := host [':' port-number]
+ * host             := domain-name | IPv4address        (IPv6 "[…]" hosts are not accepted: a YAML
+ *                                                      plain scalar cannot start with "[")
+ * domain-component := /([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])/
+ * port-number      := /[0-9]+/
+ * path-component   := alpha-numeric [separator alpha-numeric]*
+ * alpha-numeric    := /[a-z0-9]+/
+ * separator        := /[_.]|__|[-]+/
+ * tag              := /[\w][\w.-]{0,127}/
+ * digest           := algorithm ":" hex; algorithm := /[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*\/,
+ *                     hex := /[0-9a-fA-F]{32,}/ (sha256: 64 and sha512: 128 lowercase hex digits,
+ *                     github.com/opencontainers/go-digest)
+ * ```
+ *
+ * The name is at most 255 characters (`NameTotalLengthMax`). dockforge also wants the image
+ * pinned: a tag other than `latest`, or a digest (which pins whatever the tag says).
+ */
+export const IMAGE_REFERENCE = (() => {
+  const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+  const domain = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?`;
+  const pathComponent = '[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*';
+  const remote = `${pathComponent}(?:/${pathComponent})*`;
+  // the name (all before the tag or digest) is at most 255 characters
+  const name = `(?=[^@]{1,255}(?::[\\w.-]*)?(?:@|$))(?:${domain}/)?${remote}`;
+  const tag = '[\\w][\\w.-]{0,127}';
+  const algorithm = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*';
+  const digest = `(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}|(?!sha256:|sha512:)${algorithm}:[0-9a-fA-F]{32,})`;
+  // pinned: a tag that is not `latest`, or a digest (with or without a tag)
+  return new RegExp(`^${name}(?::(?!latest$)${tag}$|(?::${tag})?@${digest}$)`);
+})();
 
 /** The field table, in the order answers are asked and written. Computed from the registry on each call. */
 export function fieldTable(): FieldSpec[] {
@@ -104,21 +192,24 @@ export function fieldTable(): FieldSpec[] {
     {
       key: 'name',
       kind: 'string',
-      pattern: DNS1123_LABEL,
+      pattern: SERVICE_NAME,
       allowed:
-        'a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, ' +
-        'at most 63 characters',
+        'a DNS-1123 label that starts with a letter (DNS-1035, required of Kubernetes Service names): ' +
+        `lowercase letters, digits and "-", ending with a letter or digit, at most ${NAME_MAX} characters ` +
+        `(so the derived name "<name>${LONGEST_SUFFIX}" fits a StatefulSet name, at most ${STATEFULSET_NAME_MAX})`,
       describe: 'Service name',
       ask: true,
       flag: true,
-      fallback: (name) => name,
+      fallback: (name) => serviceName(name),
     },
     {
       key: 'image',
       kind: 'string',
-      pattern: /^(?!.*:latest$)[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/,
-      allowed: 'an image reference with a pinned tag, e.g. registry.example.com/app:1.0.0 (not :latest)',
-      describe: 'Image reference (repository:tag)',
+      pattern: IMAGE_REFERENCE,
+      allowed:
+        'an image reference pinned by a tag (not :latest) or a digest, e.g. registry.example.com:5000/app:1.0.0 ' +
+        'or app@sha256:<64 hex digits>',
+      describe: 'Image reference (repository:tag or repository@digest)',
       fallback: (name) => `${name}:0.1.0`,
     },
     {
@@ -183,14 +274,14 @@ export function parseField(key: string, raw: unknown): AnswerValue {
   const spec = fieldSpec(key);
   if (!spec) {
     throw new UsageError(
-      `unknown answer "${key}": expected one of ${fieldTable()
+      `unknown answer ${quote(key)}: expected one of ${fieldTable()
         .map((f) => f.key)
         .join(', ')}`,
     );
   }
   const text = typeof raw === 'string' ? raw.trim() : String(raw);
   const fail = (): never => {
-    throw new UsageError(`invalid ${key} ${JSON.stringify(text)}: expected ${spec.allowed}`);
+    throw new UsageError(`invalid ${key} ${quote(text)}: expected ${spec.allowed}`);
   };
   switch (spec.kind) {
     case 'enum':

@@ -1,17 +1,29 @@
 /**
  * `.dockforge/answers.yaml`: the single source of the answers, committed with the project
  * (Copier's `.copier-answers.yml` plays the same role). Top-level keys are the answer names;
- * `_dockforge` records the version and pack that last rendered them.
+ * `_dockforge` records the version and pack that last rendered them. The file is the user's
+ * too: rewriting it keeps their comments and key order.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml, stringify } from 'yaml';
-import { UsageError } from '../errors.js';
+import type { Document, Pair } from 'yaml';
+import { isMap, isScalar, parse as parseYaml, parseDocument, stringify } from 'yaml';
+import { UsageError, clip, formatBytes } from '../errors.js';
+import { readRegularFile } from '../files.js';
 import type { Answers } from '../vocabulary.js';
 import { ANSWERS_PATH } from '../vocabulary.js';
-import { appliesTo, fieldTable, validateAnswers } from './fields.js';
+import { appliesTo, fieldSpec, fieldTable, validateAnswers } from './fields.js';
 
 export { ANSWERS_PATH };
+
+/**
+ * Largest answers file read: 1 MiB. A generated one is under 2 KiB; the bound keeps a huge
+ * file (a 50 MB value) from being parsed, held and echoed. Checked before parsing.
+ */
+export const ANSWERS_MAX_BYTES = 1024 * 1024;
+
+/** The first line of a generated answers file. */
+const HEADER =
+  '# dockforge answers: edit here or with `dockforge generate --set key=value`, then run `dockforge generate`.\n';
 
 /** Answers as read back, with the metadata of the render that wrote them. */
 export interface SavedAnswers {
@@ -20,47 +32,125 @@ export interface SavedAnswers {
   version: string;
   /** Pack id that rendered with them. */
   pack: string;
+  /** The file's exact text: pass it to {@link answersToYaml} to keep the user's comments. */
+  text: string;
 }
 
 /**
  * Read and validate the answers file of `root`.
  * @returns undefined when the file does not exist.
- * @throws UsageError when it exists but is not valid YAML or holds an invalid answer (names the field).
+ * @throws UsageError when it is larger than {@link ANSWERS_MAX_BYTES} (checked before reading
+ *   it whole), is not valid YAML or holds an invalid answer (names the field; echoed values are
+ *   cut to 80 characters).
+ * @throws EnvironmentError (exit 3) when the path is a folder, FIFO, socket or device (never
+ *   opened: a FIFO would block); the errno error of `open` or `read` (EACCES, ENOTDIR, …)
+ *   otherwise, which the CLI reports as exit 3 with the path.
  */
 export async function readAnswers(root: string): Promise<SavedAnswers | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(path.join(root, ANSWERS_PATH), 'utf8');
-  } catch {
-    return undefined;
-  }
+  const text = await readRegularFile(path.join(root, ANSWERS_PATH), ANSWERS_PATH, {
+    maxBytes: ANSWERS_MAX_BYTES,
+    tooLarge,
+  });
+  if (text === undefined) return undefined;
   let doc: Record<string, unknown>;
   try {
     doc = (parseYaml(text) ?? {}) as Record<string, unknown>;
   } catch (e) {
-    throw new UsageError(`invalid ${ANSWERS_PATH}: ${(e as Error).message.split('\n')[0]}`);
+    throw new UsageError(`invalid ${ANSWERS_PATH}: ${clip((e as Error).message.split('\n')[0] ?? '', 200)}`);
+  }
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new UsageError(`invalid ${ANSWERS_PATH}: expected a mapping of answer names to values`);
   }
   const meta = (doc._dockforge ?? {}) as Record<string, unknown>;
   const { _dockforge: _, ...rest } = doc;
   try {
-    return { answers: validateAnswers(rest), version: String(meta.version ?? ''), pack: String(meta.pack ?? '') };
+    return {
+      answers: validateAnswers(rest),
+      version: clip(String(meta.version ?? '')),
+      pack: clip(String(meta.pack ?? '')),
+      text,
+    };
   } catch (e) {
     throw new UsageError(`invalid ${ANSWERS_PATH}: ${(e as Error).message}`);
   }
 }
 
+function tooLarge(size: number): UsageError {
+  return new UsageError(
+    `refusing ${ANSWERS_PATH}: it is ${size} bytes, the limit is ${formatBytes(ANSWERS_MAX_BYTES)} ` +
+      '(a generated one is under 2 KiB): remove what does not belong in it',
+  );
+}
+
 /**
  * Serialise answers as YAML text: fields in schema order, only those that apply to the
  * language, then the `_dockforge` block.
+ *
+ * @param previous the answers file as it was (`SavedAnswers.text`). When given and it parses
+ *   as a YAML mapping, it is updated in place with the `yaml` Document API: the user's comments,
+ *   key order and quoting stay; changed values are replaced, fields that no longer apply are
+ *   removed, new fields are inserted after the field before them in schema order, an alias key
+ *   (`runtime`) is renamed to its field (`base`) where it stands. Otherwise (absent or
+ *   unparsable) the text is generated afresh with the header comment. Unchanged answers give
+ *   back `previous` byte for byte when dockforge wrote it.
  */
-export function answersToYaml(answers: Answers, meta: { version: string; pack: string }): string {
-  const doc: Record<string, unknown> = {};
-  for (const f of fieldTable()) {
-    if (appliesTo(f.key, answers)) doc[f.key] = answers[f.key];
+export function answersToYaml(answers: Answers, meta: { version: string; pack: string }, previous?: string): string {
+  const keys = fieldTable()
+    .map((f) => f.key)
+    .filter((key) => appliesTo(key, answers));
+  if (previous !== undefined) {
+    const updated = updateDocument(previous, answers, keys, meta);
+    if (updated !== undefined) return updated;
   }
+  const doc: Record<string, unknown> = {};
+  for (const key of keys) doc[key] = answers[key];
   doc._dockforge = { version: meta.version, pack: meta.pack };
-  return (
-    '# dockforge answers: edit here or with `dockforge generate --set key=value`, then run `dockforge generate`.\n' +
-    stringify(doc, { lineWidth: 0 })
-  );
+  return HEADER + stringify(doc, { lineWidth: 0 });
+}
+
+/** {@link answersToYaml} over the previous text; undefined when it is not a clean YAML mapping. */
+function updateDocument(
+  previous: string,
+  answers: Answers,
+  keys: string[],
+  meta: { version: string; pack: string },
+): string | undefined {
+  const doc: Document = parseDocument(previous);
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
+  const map = doc.contents;
+  const keyOf = (p: Pair): string | undefined => (isScalar(p.key) ? String(p.key.value) : undefined);
+  // aliases become their field's name, in place (a second spelling of a field present is dropped)
+  for (const pair of [...map.items]) {
+    const key = keyOf(pair);
+    if (key === undefined || key === '_dockforge') continue;
+    const canonical = fieldSpec(key)?.key;
+    if (canonical === undefined || canonical === key) continue;
+    if (map.items.some((p) => keyOf(p) === canonical)) map.items.splice(map.items.indexOf(pair), 1);
+    else if (isScalar(pair.key)) pair.key.value = canonical;
+  }
+  // fields that no longer apply (another language's, an unused service's) go
+  for (const pair of [...map.items]) {
+    const key = keyOf(pair);
+    if (key !== undefined && key !== '_dockforge' && !keys.includes(key)) map.items.splice(map.items.indexOf(pair), 1);
+  }
+  // values: replaced in place; new fields after the field before them in schema order
+  keys.forEach((key, i) => {
+    if (map.has(key)) {
+      map.set(key, answers[key]);
+      return;
+    }
+    const pair = doc.createPair(key, answers[key]);
+    let at = -1;
+    for (let j = i - 1; j >= 0 && at < 0; j--) at = map.items.findIndex((p) => keyOf(p) === keys[j]);
+    if (at < 0) {
+      const metaAt = map.items.findIndex((p) => keyOf(p) === '_dockforge');
+      map.items.splice(metaAt < 0 ? map.items.length : metaAt, 0, pair);
+    } else map.items.splice(at + 1, 0, pair);
+  });
+  const block = map.get('_dockforge', true);
+  if (isMap(block)) {
+    block.set('version', meta.version);
+    block.set('pack', meta.pack);
+  } else map.set('_dockforge', doc.createNode({ version: meta.version, pack: meta.pack }));
+  return doc.toString({ lineWidth: 0 });
 }

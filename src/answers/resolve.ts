@@ -8,7 +8,15 @@
 import { UsageError } from '../errors.js';
 import type { Answers, Detection, FieldSpec } from '../vocabulary.js';
 import { formatEvidence } from '../vocabulary.js';
-import { appliesTo, canonicalKey, fallbackFor, fieldTable, parseField, validateAnswers } from './fields.js';
+import {
+  appliesTo,
+  canonicalKey,
+  fallbackFor,
+  fieldTable,
+  parseField,
+  serviceName,
+  validateAnswers,
+} from './fields.js';
 
 type AnswerKey = string;
 type Language = string;
@@ -61,10 +69,16 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
     const f = opts.detection.findings[key];
     // a detected image is named after the detected name; a name given by flag overrides both
     const stale = key === 'image' && values.name !== undefined && values.name !== opts.detection.findings.name?.value;
-    if (f && !stale) return { value: f.value, origin: 'detected', evidence: formatEvidence(f.evidence) };
+    if (f && !stale) {
+      // a detected name is a DNS-1123 label (toLabel); the service name is stricter (a folder
+      // `2048` becomes `app-2048`, a long package name is cut): serviceName, fields.ts
+      const value = key === 'name' ? serviceName(String(f.value)) : f.value;
+      return { value, origin: 'detected', evidence: formatEvidence(f.evidence) };
+    }
     const language = values.language as Language | undefined;
+    const detectedName = opts.detection.findings.name?.value as string | undefined;
     const name =
-      (values.name as string | undefined) ?? (opts.detection.findings.name?.value as string | undefined) ?? 'app';
+      (values.name as string | undefined) ?? (detectedName === undefined ? 'app' : serviceName(detectedName));
     let value = fallbackFor(key, language, name);
     if (key === 'gid' && values.uid !== undefined) value = values.uid as number; // group follows a given user ID
     if (key === 'image' && values.name !== undefined) value = `${values.name}:0.1.0`;

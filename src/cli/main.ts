@@ -3,13 +3,16 @@
  * dockforge's entry point: argument parsing only. Each command's module is imported when the
  * command runs, so `--help` and `--version` load nothing heavy.
  *
- * Exit codes: 0 success; 1 conflicts or drift that need a human; 2 bad input (nothing written).
+ * Exit codes: 0 success; 1 conflicts or drift that need a human (and unexpected errors: bugs);
+ * 2 bad input (nothing written); 3 the environment stopped the run (a path dockforge cannot
+ * read or write: permissions, a folder where a file belongs, a full disk).
  */
 import { readFileSync } from 'node:fs';
 import type { Options } from 'yargs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { fieldTable } from '../answers/fields.js';
+import { classifyError, clip } from '../errors.js';
 
 /** dockforge's version, from its package.json. */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -31,13 +34,19 @@ function answerFlags(): Record<string, Options> {
   return out;
 }
 
-/** Print a one-line error and exit; 2 for usage errors, 1 otherwise. */
+/**
+ * Print a one-line error and exit: 2 for usage errors; 3 for environment errors, Node errno
+ * errors included (EACCES, EISDIR, ENOTDIR, ENOSPC, … become `cannot write <path>: <reason>
+ * (<code>): <what to do>` by `classifyError`); the error's own `exitCode`, else 1, otherwise.
+ * The line is cut to 1000 characters whatever the error holds.
+ */
 export function fail(err: unknown): never {
-  const e = err as { exitCode?: number; message?: string; name?: string };
-  const code = e?.name === 'UsageError' ? 2 : (e?.exitCode ?? 1);
-  process.stderr.write(
-    `dockforge: ${e?.name === 'UsageError' ? '' : 'error: '}${String(e?.message ?? err).split('\n')[0]}\n`,
-  );
+  const classified = classifyError(err);
+  const e = classified as { exitCode?: number; message?: string; name?: string };
+  const known = e?.name === 'UsageError' || e?.name === 'EnvironmentError';
+  const code = e?.name === 'UsageError' ? 2 : e?.name === 'EnvironmentError' ? 3 : (e?.exitCode ?? 1);
+  const line = String(e?.message ?? classified).split('\n')[0] ?? '';
+  process.stderr.write(`dockforge: ${known ? '' : 'error: '}${clip(line, 1000)}\n`);
   if (process.env.DOCKFORGE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exit(code);
 }

@@ -47,6 +47,8 @@ export async function detect(root: string, prefer?: string): Promise<Detection> 
     root,
     allLanguages().flatMap((l) => l.sourceExtensions),
   );
+  // the scan is bounded (repo.ts): say so when a bound left files unread
+  if (repo.limited) d.notes.push(`scan stopped at ${repo.limited}; later files were not read`);
 
   const claims: { lang: LanguageSupport; ev: Evidence }[] = [];
   for (const lang of allLanguages()) {

@@ -19,9 +19,76 @@ const SKIP_DIRS = new Set([
   'target',
   'testdata',
 ]);
-/** Scan bounds, so detection stays fast on large repositories. */
+/**
+ * Scan bounds, so detection stays fast on large repositories: at most as many files in all as
+ * before the scan went by relevance (2000: detection reads no more files than it did), of which
+ * at most 1500 of one extension (so one language's files leave room for another's: 2 100 `.js`
+ * files under `assets/` cannot crowd out a C project's `.c` files), and a bound on the directory
+ * entries looked at.
+ */
 const MAX_FILES = 2000;
+const MAX_FILES_PER_EXTENSION = 1500;
+/**
+ * Files with a scanned extension looked at, kept or not: past it the walk stops, so a tree of
+ * 20 000 `.ts` files is not walked to its end for the sake of other extensions.
+ */
+const MAX_SEEN = 2 * MAX_FILES;
+const MAX_ENTRIES = 30_000;
 const MAX_DEPTH = 6;
+/**
+ * Folder names that usually hold a language's own sources: scanned first after the root.
+ * Compared in lower case.
+ */
+const SOURCE_DIRS = new Set([
+  'src',
+  'source',
+  'sources',
+  'cmd',
+  'internal',
+  'pkg',
+  'lib',
+  'libs',
+  'include',
+  'app',
+  'apps',
+  'server',
+  'api',
+  'core',
+  'services',
+]);
+/**
+ * Folder names that usually hold assets, front-end bundles, documentation or third-party code:
+ * scanned last (with everything under them), so their files cannot use up a bound before the
+ * service's own sources are seen. Compared in lower case.
+ */
+const LATE_DIRS = new Set([
+  'assets',
+  'asset',
+  'static',
+  'public',
+  'frontend',
+  'web',
+  'www',
+  'wwwroot',
+  'client',
+  'ui',
+  'html',
+  'docs',
+  'doc',
+  'site',
+  'examples',
+  'example',
+  'samples',
+  'third_party',
+  'third-party',
+  'thirdparty',
+  'external',
+  'extern',
+  'deps',
+  'bower_components',
+  'jspm_packages',
+  'godeps',
+]);
 /** Largest file read, in bytes; larger files are skipped. */
 const MAX_FILE_BYTES = 512 * 1024;
 
@@ -36,8 +103,16 @@ export interface TextFile {
 export interface Repo {
   /** Absolute path of the repository (the build context). */
   root: string;
-  /** Source files (relative, `/`-separated, sorted) with one of the scanned extensions, within the scan bounds. */
+  /**
+   * Source files (relative, `/`-separated, in the order of a depth-first walk with each folder's
+   * entries sorted) with one of the scanned extensions, within the scan bounds.
+   */
   sources: string[];
+  /**
+   * Set when a scan bound cut the list short: which one, as a phrase that completes "scan stopped
+   * at …" (e.g. `2000 .js files (the limit per extension)`); undefined when every file was listed.
+   */
+  limited?: string;
   /**
    * Read a text file (once: later calls share the result); undefined when absent, not a regular
    * file, or larger than the bound.
@@ -48,17 +123,21 @@ export interface Repo {
 }
 
 /**
- * Open a repository for detection, listing source files with the given extensions.
+ * Open a repository for detection, listing source files with the given extensions (see
+ * {@link listSources} for the order and the bounds).
  * @param extensions extensions with the dot (`.go`), from every registered language.
+ * @returns the repository; `limited` says which bound cut the list short, if one did.
+ * @throws never: unreadable folders are skipped.
  */
 export async function openRepo(root: string, extensions: Iterable<string>): Promise<Repo> {
   const exts = new Set(extensions);
-  const sources = await listSources(root, exts);
+  const { sources, limited } = await listSources(root, exts);
   // each file is read once per detection: languages and services scan the same sources
   const reads = new Map<string, Promise<TextFile | undefined>>();
   return {
     root,
     sources,
+    ...(limited === undefined ? {} : { limited }),
     read: (rel) => {
       let r = reads.get(rel);
       if (!r) reads.set(rel, (r = readText(root, rel)));
@@ -86,28 +165,110 @@ async function readText(root: string, rel: string): Promise<TextFile | undefined
   }
 }
 
-async function listSources(root: string, exts: Set<string>): Promise<string[]> {
+/** `localeCompare`'s order (the default locale and options), compiled once: much faster per comparison. */
+const COLLATOR = new Intl.Collator();
+
+/** Scan order of a folder: 0 source-like (and under one), 1 other, 2 late (assets, front end, docs, third party). */
+function folderRank(name: string, parent: number): number {
+  const lower = name.toLowerCase();
+  if (parent === 2 || LATE_DIRS.has(lower)) return 2;
+  return parent === 0 || SOURCE_DIRS.has(lower) ? 0 : 1;
+}
+
+/**
+ * Compare two relative paths (split at `/`) as a depth-first walk with sorted folder entries lists them
+ * (segment by segment, `localeCompare`): the order `sources` always had.
+ */
+function walkOrder(x: string[], y: string[]): number {
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const c = x[i] === y[i] ? 0 : COLLATOR.compare(x[i]!, y[i]!);
+    if (c !== 0) return c;
+  }
+  return x.length - y.length;
+}
+
+/**
+ * List the source files under `root` by relevance: the root (where the manifests are) first,
+ * then folders breadth-first, source-like folders (`src/`, `cmd/`, `internal/`, `lib/`, …) and
+ * everything under them before other folders, and asset-like, front-end, documentation and
+ * third-party folders (`assets/`, `static/`, `public/`, `frontend/`, `docs/`, `third_party/`, …)
+ * last. Hidden folders and SKIP_DIRS are never entered; nothing is stat'ed (the directory
+ * entries' types suffice) and symbolic links are not followed.
+ *
+ * Bounds: {@link MAX_FILES_PER_EXTENSION} files per extension, {@link MAX_FILES} in all,
+ * {@link MAX_ENTRIES} directory entries looked at, {@link MAX_DEPTH} folder levels (deeper
+ * folders are skipped silently, as before).
+ *
+ * @returns the files in walk order ({@link walkOrder}) and, when a bound other than the depth
+ *   cut the list short, the phrase naming it (the first one reached).
+ */
+async function listSources(root: string, exts: Set<string>): Promise<{ sources: string[]; limited?: string }> {
   const out: string[] = [];
-  async function walk(rel: string, depth: number): Promise<void> {
-    if (depth > MAX_DEPTH || out.length >= MAX_FILES) return;
-    let entries;
-    try {
-      entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
-    } catch {
-      return;
+  const perExt = new Map<string, number>();
+  let entries = 0;
+  let seen = 0;
+  let limited: string | undefined;
+  const hit = (why: string): void => {
+    limited ??= why;
+  };
+  // one FIFO queue per rank: a folder of a lower rank is always read first
+  const queues: { rel: string; depth: number; rank: number }[][] = [[], [{ rel: '', depth: 0, rank: 1 }], []];
+  const heads = [0, 0, 0];
+  const full = (): boolean =>
+    out.length >= MAX_FILES || [...exts].every((e) => (perExt.get(e) ?? 0) >= MAX_FILES_PER_EXTENSION);
+  for (;;) {
+    const rank = queues.findIndex((q, i) => heads[i]! < q.length);
+    if (rank < 0) break;
+    const { rel, depth } = queues[rank]![heads[rank]!++]!;
+    if (full()) {
+      hit(
+        out.length >= MAX_FILES
+          ? `${MAX_FILES} source files (the limit in all)`
+          : `${MAX_FILES_PER_EXTENSION} files of each extension`,
+      );
+      break;
     }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) {
+    if (seen >= MAX_SEEN) {
+      hit(`${MAX_SEEN} source files looked at (the limit of files looked at)`);
+      break;
+    }
+    if (entries >= MAX_ENTRIES) {
+      hit(`${MAX_ENTRIES} directory entries (the limit of entries looked at)`);
+      break;
+    }
+    let dirents;
+    try {
+      dirents = await fs.readdir(path.join(root, rel), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    entries += dirents.length;
+    // sorted, so which files a bound keeps does not depend on the file system's order
+    dirents.sort((a, b) => COLLATOR.compare(a.name, b.name));
+    for (const e of dirents) {
       const child = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) await walk(child, depth + 1);
-      } else if (e.isFile() && exts.has(path.extname(e.name))) {
-        if (out.length < MAX_FILES) out.push(child);
+        if (SKIP_DIRS.has(e.name) || e.name.startsWith('.') || depth + 1 > MAX_DEPTH) continue;
+        const r = folderRank(e.name, rank);
+        queues[r]!.push({ rel: child, depth: depth + 1, rank: r });
+      } else if (e.isFile()) {
+        const ext = path.extname(e.name);
+        if (!exts.has(ext)) continue;
+        seen++;
+        const n = perExt.get(ext) ?? 0;
+        if (n >= MAX_FILES_PER_EXTENSION) hit(`${MAX_FILES_PER_EXTENSION} ${ext} files (the limit per extension)`);
+        else if (out.length >= MAX_FILES) hit(`${MAX_FILES} source files (the limit in all)`);
+        else {
+          perExt.set(ext, n + 1);
+          out.push(child);
+        }
       }
     }
   }
-  await walk('', 0);
-  return out;
+  const keyed = out.map((rel) => ({ rel, key: rel.split('/') }));
+  keyed.sort((a, b) => walkOrder(a.key, b.key));
+  const sources = keyed.map((k) => k.rel);
+  return limited === undefined ? { sources } : { sources, limited };
 }
 
 /**

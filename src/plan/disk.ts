@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { readRegularFile } from '../files.js';
 import { MARKER_RE } from './merge.js';
 
 /**
@@ -51,14 +52,16 @@ export async function confinedPath(root: string, rel: string, what = 'path'): Pr
   }
 }
 
-/** Read a UTF-8 file; undefined when it does not exist. */
-export async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+/**
+ * Read a UTF-8 file; undefined when nothing is at the path. Only regular files are read: opening
+ * a FIFO blocks until a writer appears, and a socket or device is no file a user edits. A
+ * dangling symlink reads as `''`: an existing entry that is not dockforge's text, so it is never
+ * replaced without `--force`.
+ * @param shown the path as the error message names it (the project-relative one)
+ * @throws EnvironmentError (exit 3) naming the path when it is a FIFO, socket, device or folder.
+ */
+export async function readIfExists(file: string, shown = file): Promise<string | undefined> {
+  return readRegularFile(file, shown);
 }
 
 /**
@@ -92,7 +95,7 @@ export interface DiskState {
 export async function readDisk(root: string, paths: Iterable<string>): Promise<DiskState> {
   const files = new Map<string, string | undefined>();
   for (const rel of new Set(paths)) {
-    files.set(rel, await readIfExists(await confinedPath(root, rel)));
+    files.set(rel, await readIfExists(await confinedPath(root, rel), rel));
   }
   return { files };
 }

@@ -16,6 +16,12 @@ import { merge3 } from './merge.js';
 import type { GenerationRecord, RecordedFile } from './record.js';
 import { RECORD_PATH, recordToJson, sha256 } from './record.js';
 
+/**
+ * The `.gitignore` line for dockforge's temporary files (`.<name>.dockforge-<pid>-<hex>.tmp`,
+ * see `write/fs.ts`), added with the secret folders: a killed run's debris is never committed.
+ */
+export const TEMP_FILE_GITIGNORE = '.*.dockforge-*.tmp';
+
 /** What happened (or would happen) to one path. */
 export type Action =
   | 'created' // new file
@@ -81,6 +87,19 @@ export function pathsToRead(rendered: Rendered, record: GenerationRecord | undef
     RECORD_PATH,
     ANSWERS_PATH,
   ];
+}
+
+/**
+ * Which recorded paths a run may delete: the output paths the pack declares (`Rendered.outputs`,
+ * every templated path expanded over its answers' choices), never under `.git/`, never a secret
+ * file (this render's or the record's), the record or the answers. The record is committed and
+ * so untrusted input: a pull request can add any path to it (issue "Reliability and security", 1).
+ */
+export function deletableTest(rendered: Rendered, record: GenerationRecord | undefined): (p: string) => boolean {
+  const outputs = new Set(rendered.outputs);
+  const secrets = new Set([...rendered.secrets.map((s) => s.path), ...(record?.secrets ?? [])]);
+  return (p) =>
+    outputs.has(p) && !/(^|\/)\.git(\/|$)/.test(p) && !secrets.has(p) && p !== RECORD_PATH && p !== ANSWERS_PATH;
 }
 
 /**
@@ -155,11 +174,20 @@ export function reconcile(
 
   // files generated last time but not in this render
   const planned = new Set(rendered.files.map((f) => f.path));
+  const deletable = deletableTest(rendered, record);
   for (const rec of record?.files ?? []) {
     if (planned.has(rec.path)) continue;
     const ours = read(rec.path);
     if (ours === undefined) continue;
-    if (ours === rec.base || opts.force) changes.push({ path: rec.path, action: 'deleted', before: ours });
+    // the record is committed, so untrusted: a path it lists is deleted only when the pack
+    // declares it as an output and the file is exactly what dockforge wrote (--force included)
+    if (!deletable(rec.path)) {
+      changes.push({
+        path: rec.path,
+        action: 'orphaned',
+        detail: 'listed in the record but not a file this pack generates: kept, no longer managed',
+      });
+    } else if (ours === rec.base) changes.push({ path: rec.path, action: 'deleted', before: ours });
     else {
       changes.push({
         path: rec.path,
@@ -190,11 +218,14 @@ export function reconcile(
     secrets.add(s.path);
   }
 
-  // .gitignore: append what is missing
+  // .gitignore: append what is missing (the secret folders, and the temporary files of an
+  // interrupted write). Whether git then really ignores the secrets (a later `!` line, a nested
+  // .gitignore) is checked by the writer before anything is written.
   if (rendered.gitignore.length > 0) {
     const before = read('.gitignore') ?? '';
     const have = new Set(before.split(/\r?\n/).map((l) => l.trim()));
-    const missing = rendered.gitignore.filter((l) => !have.has(l) && !have.has(l.replace(/^\//, '')));
+    const entries = [...rendered.gitignore, TEMP_FILE_GITIGNORE];
+    const missing = entries.filter((l) => !have.has(l) && !have.has(l.replace(/^\//, '')));
     if (missing.length > 0) {
       const sep = before === '' || before.endsWith('\n') ? '' : '\n';
       const content = `${before}${sep}# dockforge: generated secrets, never commit\n${missing.join('\n')}\n`;

@@ -7,11 +7,21 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
-import { confinedPath, readIfExists } from './disk.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { UsageError, clip, formatBytes, quote } from '../errors.js';
+import { readRegularFile } from '../files.js';
+import { confinedPath } from './disk.js';
+import { RECORD_SCHEMA } from './record.schema.js';
 
 /** Path of the record, relative to the project root. */
 export const RECORD_PATH = '.dockforge/manifest.json';
+
+/**
+ * Largest record read: 16 MiB. It holds the text of every generated file (tens of KiB for a
+ * project); the bound keeps a huge file from being parsed and held. Checked before parsing.
+ */
+export const RECORD_MAX_BYTES = 16 * 1024 * 1024;
 
 /** One managed file as last generated. */
 export interface RecordedFile {
@@ -43,34 +53,55 @@ export function sha256(text: string): string {
 
 /**
  * Read and check the record of `root`.
- * @returns the record and its exact text; undefined when there is none.
- * @throws UsageError when it is malformed, when a base does not match its sha256, or when
- *   a path is absolute, contains `..` or resolves outside `root` (through a symlink too).
+ * @returns the record; undefined when there is none.
+ * @throws UsageError (exit 2) when it is larger than {@link RECORD_MAX_BYTES} (checked before
+ *   reading it whole), is not JSON, does not match {@link RECORD_SCHEMA} (the message names the
+ *   JSON pointer of the first problem, e.g. `/files/0`), when a base does not match its sha256,
+ *   or when a path is absolute, contains `..` or resolves outside `root` (through a symlink too).
+ * @throws EnvironmentError (exit 3) when the path is a folder; the errno error of `open` or
+ *   `read` (EACCES, ENOTDIR, …) otherwise, which the CLI reports as exit 3 with the path.
  */
 export async function readRecord(root: string): Promise<GenerationRecord | undefined> {
-  const text = await readIfExists(path.join(root, RECORD_PATH));
+  const text = await readBounded(path.join(root, RECORD_PATH));
   if (text === undefined) return undefined;
-  let doc: GenerationRecord;
+  let raw: unknown;
   try {
-    doc = JSON.parse(text) as GenerationRecord;
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`invalid ${RECORD_PATH}: ${(e as Error).message}`);
+    throw new UsageError(`invalid ${RECORD_PATH}: ${clip((e as Error).message, 200)}`);
   }
-  if (!doc || !Array.isArray(doc.files)) {
-    throw new UsageError(`invalid ${RECORD_PATH}: expected an object with a "files" list`);
+  const validate = (validator ??= new Ajv2020({ allErrors: false, strict: true }).compile(RECORD_SCHEMA));
+  if (!validate(raw)) {
+    const err = validate.errors?.[0];
+    const pointer = err?.instancePath || '(top level)';
+    throw new UsageError(
+      `invalid ${RECORD_PATH} at ${pointer}: ${err?.message ?? 'does not match its schema'}` +
+        ' (restore it from version control)',
+    );
   }
+  const doc = raw as GenerationRecord;
   doc.secrets ??= [];
   doc.ejected ??= [];
   for (const f of doc.files) {
-    if (typeof f?.base !== 'string' || typeof f.path !== 'string') {
-      throw new UsageError(`invalid ${RECORD_PATH}: each file needs "path" and "base" strings`);
-    }
     await confinedPath(root, f.path, 'manifest path');
     if (sha256(f.base) !== f.sha256)
-      throw new UsageError(`invalid ${RECORD_PATH}: base of ${f.path} does not match its sha256`);
+      throw new UsageError(`invalid ${RECORD_PATH}: base of ${quote(f.path)} does not match its sha256`);
   }
   for (const p of [...doc.secrets, ...doc.ejected]) await confinedPath(root, p, 'manifest path');
   return doc;
+}
+
+/** The compiled {@link RECORD_SCHEMA}, made on first use. */
+let validator: ValidateFunction<unknown> | undefined;
+
+/** The record's text, refusing anything but a regular file and anything over {@link RECORD_MAX_BYTES}. */
+function readBounded(file: string): Promise<string | undefined> {
+  const tooLarge = (size: number): UsageError =>
+    new UsageError(
+      `refusing ${RECORD_PATH}: it is ${size} bytes, the limit is ${formatBytes(RECORD_MAX_BYTES)}` +
+        ' (restore it from version control)',
+    );
+  return readRegularFile(file, RECORD_PATH, { maxBytes: RECORD_MAX_BYTES, tooLarge });
 }
 
 /** Serialise a record: stable key order, files sorted by path, 2-space JSON, final newline. */

@@ -3,6 +3,7 @@
  * target repository: nothing here reads or writes it.
  */
 import { parseAllDocuments } from 'yaml';
+import { fieldTable } from '../answers/fields.js';
 import { answersToYaml } from '../answers/file.js';
 import type { ResolvedPack } from '../templates/pack.js';
 import { matches } from '../templates/pack.js';
@@ -42,8 +43,37 @@ export interface Rendered {
   secrets: RenderedSecret[];
   /** Lines `.gitignore` must contain (the secret files' folders). */
   gitignore: string[];
+  /**
+   * Every output path the pack declares, for any answers: its file entries' paths as written
+   * (`k8s/pvc.yaml`, `{{composeFile}}`). Only files matching one may ever be deleted.
+   */
+  outputs: string[];
   /** Text of `.dockforge/answers.yaml`. */
   answersText: string;
+}
+
+/**
+ * Every path the pack's file entries can write, for any answers: a literal path as is; a
+ * templated one (`{{composeFile}}`) rendered with each choice of the enum answers it names (an
+ * answer with no choices keeps this render's value). Matching exact paths, not patterns, keeps
+ * a `{{…}}` entry from covering every file of the root.
+ */
+function declaredOutputs(pack: ResolvedPack, ctx: Record<string, unknown>): string[] {
+  const choices = new Map(fieldTable().map((f) => [f.key, f.choices]));
+  const out = new Set<string>();
+  for (const e of pack.files) {
+    if (!e.path.includes('{{')) {
+      out.add(e.path);
+      continue;
+    }
+    let combos: Record<string, unknown>[] = [{}];
+    for (const [, name] of e.path.matchAll(/\{\{\s*([\w]+)\s*\}\}/g)) {
+      const values: readonly unknown[] = choices.get(name!) ?? [ctx[name!]];
+      combos = combos.flatMap((c) => values.map((v) => ({ ...c, [name!]: v })));
+    }
+    for (const c of combos) out.add(pack.renderPath(e.path, { ...ctx, ...c }));
+  }
+  return [...out];
 }
 
 /**
@@ -96,5 +126,6 @@ export async function render(
     }));
   const gitignore = [...new Set(secrets.map((s) => `/${s.path.replace(/[^/]+$/, '')}`))];
   const answersText = answersToYaml(answers, { version, pack: pack.id });
-  return { answers, pack: pack.id, version, files, secrets, gitignore, answersText };
+  const outputs = declaredOutputs(pack, ctx);
+  return { answers, pack: pack.id, version, files, secrets, gitignore, answersText, outputs };
 }

@@ -211,6 +211,40 @@ function goContext(answers: Answers, facts: ServiceFacts): LanguageContext {
   };
 }
 
+/**
+ * The `goMain` answer: `.` or `./<folder>/…`, each segment of `[A-Za-z0-9._-]` and not made of
+ * dots only — no `.` or `..` segment (the package must stay inside the build context: `go build`
+ * resolves `./cmd/../../etc` outside it) and no `...` (a `go build` package pattern, "go help
+ * packages", which matches several packages).
+ */
+export const GO_MAIN = /^\.(\/(?!\.+(?:\/|$))[A-Za-z0-9._-]+)*$/;
+
+/** The allowed text of `goMain`, for its one-line error. */
+export const GO_MAIN_ALLOWED = 'a package path inside the repository such as . or ./cmd/server (no . or .. segments)';
+
+/**
+ * Why a `goMain` value may not be built, checked again on the normalized path (answers files are
+ * validated by {@link GO_MAIN} too; this is the last check before `go build`).
+ *
+ * @param goMain the answer as given.
+ * @returns `invalid goMain "<value>": expected <GO_MAIN_ALLOWED>` when it is not a `./` path, when
+ *   any segment is `..`, or when `path.posix.normalize` of it leaves the repository; else undefined.
+ */
+export function goMainProblem(goMain: string): string | undefined {
+  const normal = path.posix.normalize(goMain);
+  const segments = goMain.split('/');
+  if (
+    !GO_MAIN.test(goMain) ||
+    segments.includes('..') ||
+    normal === '..' ||
+    normal.startsWith('../') ||
+    path.posix.isAbsolute(normal)
+  ) {
+    return `invalid goMain ${JSON.stringify(goMain)}: expected ${GO_MAIN_ALLOWED}`;
+  }
+  return undefined;
+}
+
 /** The Go language module. */
 export const go: LanguageSupport = {
   id: 'go',
@@ -229,9 +263,9 @@ export const go: LanguageSupport = {
     {
       key: 'goMain',
       kind: 'string',
-      // no `..` segment: the package must be inside the build context
-      pattern: /^\.(\/(?!\.\.?(?:\/|$))[A-Za-z0-9._-]+)*$/,
-      allowed: 'a package path such as . or ./cmd/server',
+      // GO_MAIN: inside the build context, no `.`/`..` segment, no `...` wildcard
+      pattern: GO_MAIN,
+      allowed: GO_MAIN_ALLOWED,
       describe: 'Go main package',
       fallback: '.',
     },
@@ -276,6 +310,8 @@ export const go: LanguageSupport = {
   },
   detect: detectGo,
   async verify(repo, a) {
+    const escape = goMainProblem(String(a.goMain));
+    if (escape) return escape;
     const dir = String(a.goMain).replace(/^\.\/?/, '');
     const files = repo.sources.filter((s) => path.posix.dirname(s) === (dir || '.') && s.endsWith('.go'));
     for (const file of files) {

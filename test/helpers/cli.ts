@@ -56,15 +56,19 @@ export function listFiles(dir: string, rel = ''): string[] {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.isSymbolicLink()) out.push(`${r} -> (link)`);
     else if (e.isDirectory()) out.push(...listFiles(dir, r));
-    else out.push(r);
+    else if (e.isFile()) out.push(r);
+    else out.push(`${r} (special)`); // FIFO, socket, device: never opened (a FIFO would block)
   }
   return out.sort();
 }
 
-/** sha256 over every file's path, content and mtime: changes when anything is written or touched. */
+/**
+ * sha256 over every regular file's path, content and mtime: changes when anything is written or
+ * touched. Symlinks and special files (FIFOs: opening one blocks) are listed by name only.
+ */
 export function treeHash(dir: string): string {
   const h = createHash('sha256');
-  for (const f of listFiles(dir).filter((x) => !x.endsWith(' -> (link)'))) {
+  for (const f of listFiles(dir).filter((x) => !x.endsWith(' -> (link)') && !x.endsWith(' (special)'))) {
     h.update(f)
       .update('\0')
       .update(readFileSync(path.join(dir, f)))

@@ -1,10 +1,11 @@
 /**
  * Bad input: one line naming the field and the allowed values, exit code 2, nothing written.
  */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES, cleanup, listFiles, runCli, tempRepo, treeHash } from './helpers/cli.js';
+import { CLI, FIXTURES, cleanup, listFiles, runCli, tempRepo, treeHash } from './helpers/cli.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
@@ -67,6 +68,28 @@ describe('bad input', () => {
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stdout).toBe('');
     expect(treeHash(dir)).toBe(before);
+  });
+
+  it('bare dockforge prints the usage (exit 0); an unknown command is named (exit 2, one line)', () => {
+    const dir = fresh();
+    const bare = runCli([], dir);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/^dockforge <command> \[options\]\n[\s\S]*dockforge init/);
+    const unknown = runCli(['detect'], dir);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('dockforge: unknown command "detect": expected init, generate, status\n');
+  });
+
+  it('a closed stdout (| head -1) ends quietly with the usual status, no stack trace', () => {
+    const dir = fresh();
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" init --yes | head -1; exit \${PIPESTATUS[0]}`], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
   });
 
   it('no TTY and no --yes with missing answers → exit 2 listing them, no hang', () => {

@@ -51,8 +51,29 @@ export function fail(err: unknown): never {
   process.exit(code);
 }
 
+/** The commands, for the unknown-command message. */
+const COMMANDS = ['init', 'generate', 'status'];
+
+/**
+ * A closed stdout or stderr (`dockforge init --yes | head -3`) ends the process quietly with the
+ * status it already has, never a stack trace (the usual behaviour of Unix tools on EPIPE).
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw e;
+    });
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  await yargs(argv)
+  quietOnClosedPipe();
+  const first = argv[0];
+  if (first !== undefined && !first.startsWith('-') && !COMMANDS.includes(first) && first !== 'gen') {
+    fail({ name: 'UsageError', message: `unknown command "${first}": expected ${COMMANDS.join(', ')}` });
+  }
+  const parser = yargs(argv)
     .scriptName('dockforge')
     .usage(
       '$0 <command> [options]\n\nDetects your stack and writes a multi-stage Dockerfile, .dockerignore, ' +
@@ -113,8 +134,13 @@ async function main(argv: string[]): Promise<void> {
       if (err) fail(err);
       fail({ name: 'UsageError', message: msg });
     })
-    .wrap(Math.min(100, process.stdout.columns || 100))
-    .parseAsync();
+    .wrap(Math.min(100, process.stdout.columns || 100));
+  if (argv.length === 0) {
+    // bare `dockforge`: the usage, not an error
+    parser.showHelp('log');
+    return;
+  }
+  await parser.parseAsync();
 }
 
 main(hideBin(process.argv)).catch(fail);

@@ -11,7 +11,7 @@
  * removes the temporary files of dead runs. Read-only runs take no lock: they may see a
  * concurrent run's half-written state, which only affects what they print.
  */
-import { answersToYaml, readAnswers } from './answers/file.js';
+import { readAnswers } from './answers/file.js';
 import type { Resolved } from './answers/resolve.js';
 import { canonicalKey } from './answers/fields.js';
 import { languageIndependent, resolveAnswers } from './answers/resolve.js';
@@ -94,15 +94,20 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineResult>
   const lock = await acquireLock(root);
   try {
     const recovery = await recoverJournal(root);
-    const done = await readRecord(root);
-    const cleaned = await cleanStaleTemps(
-      root,
-      foldersOf([...(done?.files ?? []).map((f) => f.path), ...(done?.secrets ?? [])]),
-    );
-    const result = await planRun(req);
+    // the record is read once (after the journal completed it) and planned from
+    const record = await readRecord(root);
+    const swept = foldersOf([...(record?.files ?? []).map((f) => f.path), ...(record?.secrets ?? [])]);
+    const cleaned = await cleanStaleTemps(root, swept);
+    const result = await planRun(req, { record });
     if (result.plan && result.rendered) {
-      const folders = foldersOf([...pathsToRead(result.rendered, result.record), ...pathsTouched(result.plan)]);
-      cleaned.push(...(await cleanStaleTemps(root, folders)));
+      // the folders this run writes in that were not swept above
+      const folders = foldersOf([...pathsToRead(result.rendered, record), ...pathsTouched(result.plan)]);
+      cleaned.push(
+        ...(await cleanStaleTemps(
+          root,
+          folders.filter((f) => !swept.includes(f)),
+        )),
+      );
       await execute(root, result.plan);
     }
     return { ...result, recovery, cleaned };
@@ -111,12 +116,18 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineResult>
   }
 }
 
-/** Detect, resolve, render and plan (no write). */
-async function planRun(req: PipelineRequest): Promise<PipelineResult> {
+/**
+ * Detect, resolve, render and plan (no write).
+ * @param loaded the record when the caller has read it already (a writing run, under the lock).
+ */
+async function planRun(
+  req: PipelineRequest,
+  loaded?: { record: GenerationRecord | undefined },
+): Promise<PipelineResult> {
   const { root } = req;
   const saved = await readAnswers(root);
   if (!saved && req.command !== 'init') throw new UsageError(`no ${ANSWERS_PATH} in ${root}: run dockforge init first`);
-  const record = await readRecord(root);
+  const record = loaded ? loaded.record : await readRecord(root);
   const pending = await unresolvedConflicts(
     root,
     (record?.files ?? []).map((f) => f.path),
@@ -147,10 +158,7 @@ async function planRun(req: PipelineRequest): Promise<PipelineResult> {
   const problem = await verifyAnswers(root, resolved.answers);
   if (problem) throw new UsageError(problem);
   const pack = await resolvePack();
-  const rendered = await render(resolved.answers, pack, req.version, detection.warnings);
-  // the answers file keeps the user's comments and key order (yaml Document API)
-  if (saved)
-    rendered.answersText = answersToYaml(rendered.answers, { version: req.version, pack: pack.id }, saved.text);
+  const rendered = await render(resolved.answers, pack, req.version, detection.warnings, saved?.text);
   const disk = await readDisk(root, pathsToRead(rendered, record));
   const plan = reconcile(rendered, record, disk, { force: req.force, conflict: req.conflict });
   return { pending, detection, resolved, rendered, plan, record };

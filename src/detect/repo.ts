@@ -273,12 +273,12 @@ async function listSources(root: string, exts: Set<string>): Promise<{ sources: 
 
 /**
  * Test files (`_test.go`, `*.test.js`, `*.spec.ts`, files under `test/`, `tests/`,
- * `__tests__/`, `testdata/`): never a source of run-time facts.
+ * `__tests__/`, `__mocks__/` (Jest's manual mocks), `testdata/`): never a source of run-time facts.
  */
 export function isTestFile(rel: string): boolean {
   return (
     /(_test\.go|\.test\.[cm]?[jt]sx?|\.spec\.[cm]?[jt]sx?)$/.test(rel) ||
-    /(^|\/)(tests?|__tests__|testdata)\//.test(rel)
+    /(^|\/)(tests?|__tests__|__mocks__|testdata)\//.test(rel)
   );
 }
 

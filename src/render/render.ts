@@ -81,6 +81,7 @@ function declaredOutputs(pack: ResolvedPack, ctx: Record<string, unknown>): stri
  * @param version dockforge's version, printed in headers and recorded in the answers file.
  * @param warnings what detection found that dockforge cannot make work: README.Docker.md lists
  *   them under "Before you deploy" (none: no section).
+ * @param previousAnswers the answers file as it is (its comments and key order are kept).
  * @throws Error when a template fails (strict mode: an unknown variable) or renders a YAML
  *   file that does not parse — a bug in the pack, reported with the template's name.
  */
@@ -89,6 +90,7 @@ export async function render(
   pack: ResolvedPack,
   version: string,
   warnings: readonly Warning[] = [],
+  previousAnswers?: string,
 ): Promise<Rendered> {
   const ctx = buildContext(answers, { version, pack: pack.id, partialNames: pack.partialNames });
   ctx.warnings = warnings.map((w) => ({ message: w.message, evidence: formatEvidence(w.evidence) }));
@@ -125,7 +127,8 @@ export async function render(
       derived: ctx.secretEnv.filter((d) => d.file === s.path).map((d) => ({ key: d.key, value: d.value })),
     }));
   const gitignore = [...new Set(secrets.map((s) => `/${s.path.replace(/[^/]+$/, '')}`))];
-  const answersText = answersToYaml(answers, { version, pack: pack.id });
+  // an existing answers file is updated in place: the user's comments and key order stay
+  const answersText = answersToYaml(answers, { version, pack: pack.id }, previousAnswers);
   const outputs = declaredOutputs(pack, ctx);
   return { answers, pack: pack.id, version, files, secrets, gitignore, answersText, outputs };
 }

@@ -771,8 +771,6 @@ function detectLifecycle(pkg: Record<string, any>, out: Detection, lineOf: (re: 
   }
 }
 
-/** Test files and folders: never a source of configuration or listen calls. */
-const TEST_SOURCE = /(?:^|\/)(?:test|tests|__tests__|__mocks__)\/|\.(?:test|spec)\.[cm]?[jt]sx?$/;
 const LOOPBACK = /['"`](?:localhost|127\.0\.0\.1|::1|\[::1\])['"`]/;
 /** A host chosen by an environment variable: every interface when it is set (group 1, 2 or 3 names it). */
 const ENV_SWITCHED_HOST = new RegExp(
@@ -923,7 +921,7 @@ const SET_BY_IMAGE = new Set(['NODE_ENV']);
 async function detectSources(repo: Repo, out: Detection, extensions: string[]): Promise<void> {
   const required = new Map<string, Evidence>();
   for (const file of repo.sources) {
-    if (!extensions.includes(path.extname(file)) || TEST_SOURCE.test(file) || file.endsWith('.d.ts')) continue;
+    if (!extensions.includes(path.extname(file)) || isTestFile(file) || file.endsWith('.d.ts')) continue;
     const t = await repo.read(file);
     if (!t) continue;
     detectLoopback(file, t.lines, out);

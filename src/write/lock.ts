@@ -12,7 +12,7 @@ import { promises as fs, rmSync, rmdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { confinedPath } from '../plan/disk.js';
+import { confinedPath, readIfExists } from '../plan/disk.js';
 
 /** The lock file, relative to the project root. */
 export const LOCK_PATH = '.dockforge/lock';
@@ -45,10 +45,13 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** The lock's holder, or undefined when the file is absent, empty or not ours to read. */
+/**
+ * The lock's holder, or undefined when the file is absent, empty, not a regular file (read
+ * with the shared reader: a FIFO there must not block) or not ours to read.
+ */
 async function readLock(file: string): Promise<LockInfo | undefined> {
   try {
-    const info = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<LockInfo>;
+    const info = JSON.parse((await readIfExists(file, LOCK_PATH)) ?? '') as Partial<LockInfo>;
     if (typeof info.pid !== 'number' || typeof info.host !== 'string') return undefined;
     return { pid: info.pid, host: info.host, started: String(info.started ?? '?') };
   } catch {

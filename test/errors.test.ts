@@ -4,17 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, FIXTURES, cleanup, listFiles, runCli, tempRepo, treeHash } from './helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { CLI, listFiles, runCli, treeHash, tempDirs } from './helpers/cli.js';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(cleanup));
-
-function fresh(): string {
-  const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
-  dirs.push(dir);
-  return dir;
-}
+const temps = tempDirs();
+const fresh = (): string => temps.copy('go-cmd');
 
 const BAD: [string, string[], RegExp][] = [
   ['uid 0', ['--uid', '0'], /^dockforge: invalid uid "0": expected an integer from 1 to 2147483647 \(0 is root\)\n$/],
@@ -132,8 +126,7 @@ describe('bad input', () => {
   });
 
   it('an undetectable language with --yes → exit 2 naming the flag', () => {
-    const dir = tempRepo();
-    dirs.push(dir);
+    const dir = temps.copy();
     const res = runCli(['init', '--yes'], dir);
     expect(res.code).toBe(2);
     expect(res.stderr).toBe('dockforge: could not detect language: pass --language go|node|c\n');
@@ -160,8 +153,7 @@ describe('bad input', () => {
   it('a file identical to what dockforge would write is adopted, not refused', () => {
     const dir = fresh();
     expect(runCli(['init', '--yes'], dir).code).toBe(0);
-    const copy = tempRepo(path.join(FIXTURES, 'go-cmd'));
-    dirs.push(copy);
+    const copy = temps.copy('go-cmd');
     writeFileSync(path.join(copy, 'Dockerfile'), readFileSync(path.join(dir, 'Dockerfile')));
     const res = runCli(['init', '--yes'], copy);
     expect(res.code).toBe(0);

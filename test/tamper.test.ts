@@ -8,18 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deletableTest } from '../src/plan/reconcile.js';
 import type { Rendered } from '../src/render/render.js';
-import { FIXTURES, cleanup, runCli, tempRepo, treeHash } from './helpers/cli.js';
+import { runCli, treeHash, tempDirs } from './helpers/cli.js';
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach(cleanup));
-function fresh(): string {
-  const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
-  dirs.push(dir);
-  return dir;
-}
+const temps = tempDirs();
+const fresh = (): string => temps.copy('go-cmd');
 const RECORD = '.dockforge/manifest.json';
 
 /** Add `paths` to the record, each with its current text as the base (what a tamperer would do). */

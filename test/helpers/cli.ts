@@ -8,6 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
@@ -81,4 +82,18 @@ export function treeHash(dir: string): string {
 /** Read a file under `dir` as UTF-8. */
 export function read(dir: string, rel: string): string {
   return readFileSync(path.join(dir, rel), 'utf8');
+}
+
+/**
+ * The temporary folders of one test file, removed after it: `copy(fixture)` copies a fixture
+ * (an empty folder without one); `keep(dir)` adds a folder made elsewhere. Call at module level.
+ */
+export function tempDirs(): { copy: (fixture?: string) => string; keep: (dir: string) => string } {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach(cleanup));
+  const keep = (dir: string): string => {
+    dirs.push(dir);
+    return dir;
+  };
+  return { keep, copy: (fixture) => keep(tempRepo(fixture === undefined ? undefined : path.join(FIXTURES, fixture))) };
 }

@@ -19,9 +19,10 @@
  *     --image REF          also provide REF (repeatable)
  *     --build-arg K=V      override an ARG default used in FROM (repeatable)
  *     --cache-dir DIR      cache (default $DOCKFORGE_E2E_CACHE or <repo>/.e2e-cache/bases)
- *     --root DIR           containers-storage root (default $DOCKFORGE_E2E_STORAGE_ROOT,
- *                          else buildah's default /var/lib/containers/storage)
- *     --runroot DIR        containers-storage runroot (default $DOCKFORGE_E2E_STORAGE_RUNROOT)
+ *     --root DIR           containers-storage root (default $DOCKFORGE_E2E_STORAGE_ROOT, else
+ *                          <cache>/containers/storage: the e2e's own, never the machine's default)
+ *     --runroot DIR        containers-storage runroot (default $DOCKFORGE_E2E_STORAGE_RUNROOT, else
+ *                          <cache>/containers/run); see proof/e2e/storage.ts
  *     --refresh            re-resolve versions (Go, Node, npm, Debian packages) and rebuild
  *                          everything, including the debootstrap rootfs tarballs
  *     --offline            never use the network: resolved.json + cached files only
@@ -50,6 +51,7 @@ import {
   type Options,
   type ReportRow,
 } from './builder.js';
+import { e2eStorage } from '../e2e/storage.js';
 import { extractImageRefs, normalizeRef } from './parse.js';
 import { ALPINE_REASON, SCRIPT_VERSION, classify, type Classified } from './recipes.js';
 
@@ -134,6 +136,10 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (o.dockerfiles.length === 0 && o.images.length === 0) {
     throw new Error('give at least one Dockerfile or --image REF');
   }
+  // the e2e's own store, under the cache directory (which --cache-dir may have moved)
+  const store = e2eStorage({ ...env, DOCKFORGE_E2E_CACHE: o.cacheDir });
+  o.storageRoot ??= store.root;
+  o.storageRunRoot ??= store.runroot;
   return o;
 }
 

@@ -19,7 +19,9 @@
  * Options: --cells go-sqlite,node-none,…  --uid N (default 23456)  --keep (keep temp dirs)
  *   --bases-only (only build or import the stand-in bases the cells' Dockerfiles need:
  *   `npm run e2e:bases`)
- * Environment: DOCKFORGE_E2E_CACHE (stand-in cache), DOCKFORGE_E2E_REPORT (JSON report path),
+ * Environment: DOCKFORGE_E2E_CACHE (stand-in cache, and the e2e's own containers-storage under it: see
+ *   proof/e2e/storage.ts), DOCKFORGE_E2E_STORAGE_ROOT / _RUNROOT (override that storage),
+ *   DOCKFORGE_E2E_REPORT (JSON report path),
  *   DOCKFORGE_E2E_KEEP_IMAGES=1 (keep the built cell images; by default they are removed once
  *   measured).
  * Exit code: 0 when every built cell passed every check, 1 otherwise, 2 on bad options.
@@ -44,6 +46,7 @@ import { allLanguages, servicesOfKind } from '../../src/registry.js';
 import { RUNTIME_BASES, type RuntimeBase } from '../../src/vocabulary.js';
 import { copyExampleSources } from '../../test/helpers/examples.js';
 import { HISTORY_MARKER } from '../bases/recipes.js';
+import { buildahStorageFlags, e2eStorage, podmanStorageFlags } from './storage.js';
 
 /** The repository root (this file is proof/e2e/run.ts). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -174,25 +177,22 @@ export interface Engine {
   runFlags: string[];
 }
 
-/** Global storage flags of the e2e: vfs, root from DOCKFORGE_E2E_STORAGE_ROOT (else the tools' default). */
-function e2eStorage(): string[] {
-  const storage = ['--storage-driver', 'vfs'];
-  if (process.env.DOCKFORGE_E2E_STORAGE_ROOT) storage.push('--root', process.env.DOCKFORGE_E2E_STORAGE_ROOT);
-  return storage;
-}
-
 /**
- * Buildah + Podman with the e2e's flags. `npmrc`: a host file mounted at /usr/local/etc/npmrc during builds;
- * `storage`: global containers-storage flags for both tools (default: the e2e's, see e2eStorage).
+ * Buildah + Podman with the e2e's flags. `npmrc`: a host file mounted at /usr/local/etc/npmrc during builds.
+ * `storage`: global containers-storage flags for buildah, and for podman unless `podmanStorage` is given;
+ * default: the e2e's own store under the cache directory (proof/e2e/storage.ts), for podman with its
+ * `--tmpdir` and `--volumepath` there too, so nothing lands in the machine's default storage.
  */
-export function podmanEngine(npmrc: string, storage: string[] = e2eStorage()): Engine {
+export function podmanEngine(npmrc: string, storage?: string[], podmanStorage?: string[]): Engine {
+  const buildahFlags = storage ?? buildahStorageFlags();
+  const podmanFlags = podmanStorage ?? storage ?? podmanStorageFlags();
   return {
     name: 'buildah + podman (vfs, chroot isolation, runc)',
     build: (context, tag, log, timeout) =>
       runLogged(
         'buildah',
         [
-          ...storage,
+          ...buildahFlags,
           'bud',
           '--isolation',
           'chroot',
@@ -214,7 +214,7 @@ export function podmanEngine(npmrc: string, storage: string[] = e2eStorage()): E
         { timeout },
       ),
     cli: 'podman',
-    cliFlags: [...storage, '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'],
+    cliFlags: [...podmanFlags, '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'],
     runFlags: ['--network', 'host', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'],
   };
 }
@@ -627,6 +627,10 @@ async function main(argv: string[]): Promise<number> {
   writeFileSync(npmrc, `cafile=${HOST_CA}\n`);
   const engine = dockerOk ? dockerEngine() : podmanEngine(npmrc);
   process.stdout.write(`e2e: engine ${engine.name}; UID:GID ${uid}:${uid}; work ${work}\n`);
+  if (!dockerOk) {
+    const store = e2eStorage();
+    process.stdout.write(`e2e: containers-storage ${store.driver} root ${store.root} runroot ${store.runroot}\n`);
+  }
 
   const results: CellResult[] = [];
   const buildable = selected.filter((c) => dockerOk || c.runtime === 'distroless');
@@ -650,7 +654,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`e2e: stand-in base images (proof/bases) for ${dockerfiles.length} Dockerfiles…\n`);
     const tsx = path.join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
     const basesCli = path.join(REPO, 'proof', 'bases', 'cli.ts');
-    const bases = await runLogged(process.execPath, [tsx, basesCli, ...dockerfiles], path.join(logs, 'bases.log'));
+    // the same store as the builds below: a fresh one gets the stand-ins imported from the cache's archives
+    const store = e2eStorage();
+    const bases = await runLogged(
+      process.execPath,
+      [tsx, basesCli, '--root', store.root, '--runroot', store.runroot, ...dockerfiles],
+      path.join(logs, 'bases.log'),
+    );
     const summary = readFileSync(path.join(logs, 'bases.log'), 'utf8')
       .split('\n')
       .filter((l) => /^\S+\s+(present|imported|built|skipped|failed)\s/.test(l) || l.startsWith('(total'));

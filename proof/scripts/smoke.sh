@@ -15,8 +15,8 @@
 #
 # Environment:
 #   DOCKFORGE_E2E_CACHE           cache of proof/bases (default <repo>/.e2e-cache/bases)
-#   DOCKFORGE_E2E_STORAGE_ROOT    containers-storage root (default: buildah/podman default)
-#   DOCKFORGE_E2E_STORAGE_RUNROOT containers-storage runroot
+#   DOCKFORGE_E2E_STORAGE_ROOT    containers-storage root (default <cache>/containers/storage)
+#   DOCKFORGE_E2E_STORAGE_RUNROOT containers-storage runroot (default <cache>/containers/run)
 #   SMOKE_KEEP=1                  keep the work dir and the built images
 #   SMOKE_SKIP_INSTALL=1          do not run install-tools.sh
 set -euo pipefail
@@ -26,16 +26,20 @@ WORK=$(mktemp -d /tmp/dockforge-smoke.XXXXXX)
 export STORAGE_DRIVER=vfs
 
 # --- the flags that work here (see the report of proof/bases for the storage root) ---
-STORAGE_FLAGS=(--storage-driver vfs)
-[[ -n "${DOCKFORGE_E2E_STORAGE_ROOT:-}" ]] && STORAGE_FLAGS+=(--root "$DOCKFORGE_E2E_STORAGE_ROOT")
-[[ -n "${DOCKFORGE_E2E_STORAGE_RUNROOT:-}" ]] && STORAGE_FLAGS+=(--runroot "$DOCKFORGE_E2E_STORAGE_RUNROOT")
+# the e2e's own store under the cache directory, never the machine's default (proof/e2e/storage.ts)
+CACHE_DIR=${DOCKFORGE_E2E_CACHE:-$REPO/.e2e-cache/bases}
+export DOCKFORGE_E2E_STORAGE_ROOT=${DOCKFORGE_E2E_STORAGE_ROOT:-$CACHE_DIR/containers/storage}
+export DOCKFORGE_E2E_STORAGE_RUNROOT=${DOCKFORGE_E2E_STORAGE_RUNROOT:-$CACHE_DIR/containers/run}
+STORAGE_FLAGS=(--storage-driver vfs --root "$DOCKFORGE_E2E_STORAGE_ROOT" --runroot "$DOCKFORGE_E2E_STORAGE_RUNROOT")
+PODMAN_STORAGE_FLAGS=("${STORAGE_FLAGS[@]}" --tmpdir "$DOCKFORGE_E2E_STORAGE_RUNROOT/libpod"
+                      --volumepath "$DOCKFORGE_E2E_STORAGE_ROOT/volumes")
 HOST_CA=/etc/ssl/certs/ca-certificates.crt
 # harness-only: the host CA bundle (the outbound proxy re-signs TLS) and an npmrc
 # pointing npm at it; never part of the generated Dockerfiles.
 NPMRC="$WORK/npmrc"
 BUD=(buildah "${STORAGE_FLAGS[@]}" bud --isolation chroot --pull=never --network host
      --volume "$HOST_CA:$HOST_CA:ro" --volume "$NPMRC:/usr/local/etc/npmrc:ro")
-PODMAN=(podman "${STORAGE_FLAGS[@]}" --runtime runc --cgroup-manager cgroupfs --events-backend file)
+PODMAN=(podman "${PODMAN_STORAGE_FLAGS[@]}" --runtime runc --cgroup-manager cgroupfs --events-backend file)
 RUN_FLAGS=(--network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 
 declare -a TIMES=()

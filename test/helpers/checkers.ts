@@ -19,6 +19,10 @@
  * comma list such as `dockerfile-lint,kube-score` (kube-linter cannot currently
  * be installed from the module proxy CI uses, so do not require it).
  *
+ * The independent witnesses (test/witnesses.test.ts) use {@link hadolint}, {@link composeConfig}
+ * (the real Compose CLI), {@link renderKustomize} + {@link kubeconform} (offline strict schemas)
+ * and {@link podSecurity} (upstream Pod Security Admission, proof/psa).
+ *
  * Every runner rejects with:
  * - {@link CheckerNotFoundError} when the binary cannot be found;
  * - {@link CheckerError} when the tool fails in a way that is not "findings
@@ -40,7 +44,16 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const TOOLS_BIN = join(REPO_ROOT, '.tools', 'bin');
 
 /** Names of the checkers install.sh knows about. Other names work too (e.g. `kubectl`). */
-export type CheckerName = 'dockerfile-lint' | 'kube-score' | 'kube-linter' | (string & {});
+export type CheckerName =
+  | 'dockerfile-lint'
+  | 'kube-score'
+  | 'kube-linter'
+  | 'hadolint'
+  | 'docker-compose'
+  | 'kubectl'
+  | 'kubeconform'
+  | 'psa'
+  | (string & {});
 
 /** Thrown when a checker binary is neither in `.tools/bin` nor on PATH. */
 export class CheckerNotFoundError extends Error {
@@ -117,17 +130,23 @@ export function findChecker(name: CheckerName): string | undefined {
  */
 export function hasChecker(name: CheckerName): boolean {
   if (findChecker(name)) return true;
+  if (isCheckerRequired(name)) throw new CheckerNotFoundError(name);
+  return false;
+}
+
+/**
+ * Whether `DOCKFORGE_REQUIRE_CHECKERS` makes checker `name` mandatory: `1`/`true` (every
+ * checker), or a comma-separated list that contains `name`.
+ */
+export function isCheckerRequired(name: CheckerName): boolean {
   const required = (process.env.DOCKFORGE_REQUIRE_CHECKERS ?? '').trim();
-  if (
+  return (
     /^(1|true)$/i.test(required) ||
     required
       .split(',')
       .map((s) => s.trim())
       .includes(name)
-  ) {
-    throw new CheckerNotFoundError(name);
-  }
-  return false;
+  );
 }
 
 /** Path of checker `name`, or throws {@link CheckerNotFoundError}. */
@@ -580,4 +599,269 @@ export async function kubeScore(files: string | string[], opts: KubeScoreOptions
 /** Convenience for assertions: `"<Kind>/<name>: <check>"` strings, sorted and de-duplicated. */
 export function summarize(findings: readonly (KubeScoreFinding | KubeLinterFinding)[]): string[] {
   return [...new Set(findings.map((f) => `${f.kind}/${f.name}: ${f.check}`))].sort();
+}
+
+// ---------------------------------------------------------------------------
+// hadolint
+// ---------------------------------------------------------------------------
+
+/** One hadolint finding (its `-f json` output). */
+export interface HadolintFinding {
+  /** Rule code, e.g. `DL3018` (hadolint's own) or `SC2086` (ShellCheck, on RUN lines). */
+  code: string;
+  level: 'error' | 'warning' | 'info' | 'style';
+  /** 1-based line of the instruction. */
+  line: number;
+  message: string;
+}
+
+/**
+ * Runs `hadolint -f json --no-fail` on the Dockerfile at `path`, with an empty configuration
+ * (a `.hadolint.yaml` in the working directory or the user's config is never read), so every
+ * rule runs at its default severity.
+ *
+ * Resolves with the findings sorted by line then code (`[]` when clean).
+ *
+ * @throws {CheckerNotFoundError} hadolint is not installed.
+ * @throws {CheckerError} hadolint failed without JSON output (unreadable file, crash, timeout).
+ */
+export async function hadolint(path: string, timeoutMs?: number): Promise<HadolintFinding[]> {
+  const bin = requireChecker('hadolint');
+  const dir = mkdtempSync(join(tmpdir(), 'dockforge-hadolint-'));
+  try {
+    const config = join(dir, 'hadolint.yaml');
+    writeFileSync(config, 'ignored: []\n');
+    const args = ['--config', config, '--no-fail', '--no-color', '-f', 'json', resolve(path)];
+    const r = await run('hadolint', bin, args, { timeoutMs, cwd: dir });
+    const out = parseJson('hadolint', args, r);
+    if (!Array.isArray(out)) {
+      throw new CheckerError('hadolint printed unexpected JSON', 'hadolint', args, r.code, r.stdout, r.stderr);
+    }
+    return out
+      .map((raw) => {
+        const f = rec(raw);
+        return {
+          code: str(f.code),
+          level: str(f.level) as HadolintFinding['level'],
+          line: typeof f.line === 'number' ? f.line : 0,
+          message: str(f.message),
+        };
+      })
+      .sort((a, b) => a.line - b.line || a.code.localeCompare(b.code));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Compose: the real Compose CLI (`docker-compose`, the v2 Go binary)
+// ---------------------------------------------------------------------------
+
+/** One published port of a service, as `docker compose config --format json` normalizes it. */
+export interface ComposePort {
+  target: number;
+  /** The host port or range, e.g. `8080` or `8080-8081`; '' when Compose picks one. */
+  published: string;
+  /** '' when unset (all interfaces). */
+  host_ip: string;
+  protocol: string;
+}
+
+/** The part of the resolved Compose model the witnesses read. */
+export interface ComposeConfig {
+  name?: string;
+  services: Record<string, { profiles?: string[]; ports?: ComposePort[]; [key: string]: unknown }>;
+  [key: string]: unknown;
+}
+
+/**
+ * Runs the Compose CLI's `config --format json` on `file` (in its own directory, as
+ * `docker compose -f FILE [--profile P ...] config` would), with the given profiles enabled.
+ * Compose validates the file against the Compose Specification, interpolates, resolves env
+ * files (a `required: true` env file that is missing is an error), and leaves out the services
+ * of profiles not enabled: the result's services are exactly those that `up` would run together.
+ *
+ * The `docker-compose` binary (Compose v2, the same code as the `docker compose` plugin) is
+ * used; no Docker engine is needed.
+ *
+ * @throws {CheckerNotFoundError} docker-compose is not installed.
+ * @throws {CheckerError} Compose rejected the file (its message is in `message` and `stderr`).
+ */
+export async function composeConfig(
+  file: string,
+  opts: { profiles?: string[]; timeoutMs?: number } = {},
+): Promise<ComposeConfig> {
+  const bin = requireChecker('docker-compose');
+  const args = ['-f', resolve(file)];
+  for (const p of opts.profiles ?? []) args.push('--profile', p);
+  args.push('config', '--format', 'json');
+  const r = await run('docker-compose', bin, args, { timeoutMs: opts.timeoutMs, cwd: dirname(resolve(file)) });
+  if (r.code !== 0) {
+    throw new CheckerError(
+      `docker compose config failed (exit ${r.code}): ${r.stderr.trim()}`,
+      'docker-compose',
+      args,
+      r.code,
+      r.stdout,
+      r.stderr,
+    );
+  }
+  const out = rec(parseJson('docker-compose', args, r));
+  return { ...out, services: rec(out.services) } as ComposeConfig;
+}
+
+function portRange(published: string): [number, number] | undefined {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(published.trim());
+  if (!m) return undefined;
+  return [Number(m[1]), Number(m[2] ?? m[1])];
+}
+
+/** Whether two host addresses can collide: equal, or either one is all interfaces. */
+function sameInterface(a: string, b: string): boolean {
+  const any = (ip: string) => ip === '' || ip === '0.0.0.0' || ip === '::' || ip === '[::]';
+  return a === b || any(a) || any(b);
+}
+
+/**
+ * Host ports that two services of `config` publish at once, which `up` cannot start together
+ * ("port is already allocated" / "address already in use"). Every service in a resolved config
+ * runs together (see {@link composeConfig}). Two bindings clash when their protocols match,
+ * their host port ranges overlap and their host addresses can collide (equal, or either binds
+ * all interfaces). Ports Compose assigns (no published port) never clash.
+ *
+ * Returns one line per clash, `"<a> and <b> both publish <ip>:<port>/<protocol>"`, sorted.
+ */
+export function publishedPortClashes(config: ComposeConfig): string[] {
+  const bindings = Object.entries(config.services).flatMap(([service, s]) =>
+    (s.ports ?? []).flatMap((p) => {
+      const range = portRange(String(p.published ?? ''));
+      return range ? [{ service, ip: p.host_ip ?? '', range, protocol: p.protocol || 'tcp' }] : [];
+    }),
+  );
+  const clashes = new Set<string>();
+  for (const [i, a] of bindings.entries()) {
+    for (const b of bindings.slice(i + 1)) {
+      if (a.service === b.service || a.protocol !== b.protocol || !sameInterface(a.ip, b.ip)) continue;
+      const low = Math.max(a.range[0], b.range[0]);
+      if (low > Math.min(a.range[1], b.range[1])) continue;
+      const [x, y] = [a.service, b.service].sort();
+      clashes.add(`${x} and ${y} both publish ${a.ip || b.ip || '0.0.0.0'}:${low}/${a.protocol}`);
+    }
+  }
+  return [...clashes].sort();
+}
+
+// ---------------------------------------------------------------------------
+// Kubernetes: kubeconform against offline schemas, upstream Pod Security Admission
+// ---------------------------------------------------------------------------
+
+/** The Kubernetes version of the offline schemas install.sh extracts from PyPI kubernetes-validate. */
+export const K8S_SCHEMA_VERSION = '1.37.0';
+
+/**
+ * Folder of the offline strict JSON schemas for kubeconform
+ * (`<BIN_DIR>/kubernetes-json-schema/v<K8S_SCHEMA_VERSION>-strict`, written by install.sh next to
+ * kubeconform), or `undefined`. `DOCKFORGE_K8S_SCHEMA_DIR` overrides; otherwise the folder
+ * beside the kubeconform binary, then beside `$DOCKFORGE_TOOLS_BIN` and `<repo>/.tools/bin`.
+ */
+export function kubernetesSchemaDir(): string | undefined {
+  const sub = join('kubernetes-json-schema', `v${K8S_SCHEMA_VERSION}-strict`);
+  const candidates = [
+    process.env.DOCKFORGE_K8S_SCHEMA_DIR,
+    ...[findChecker('kubeconform'), process.env.DOCKFORGE_TOOLS_BIN && join(process.env.DOCKFORGE_TOOLS_BIN, 'x')]
+      .filter((p): p is string => Boolean(p))
+      .map((p) => join(dirname(p), sub)),
+    join(TOOLS_BIN, sub),
+  ];
+  return candidates.find((d) => {
+    try {
+      return !!d && statSync(join(d, 'deployment-apps-v1.json')).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** One object kubeconform did not accept (invalid, or an error such as a missing schema). */
+export interface KubeconformFinding {
+  kind: string;
+  name: string;
+  /** `statusInvalid` or `statusError`. */
+  status: string;
+  /**
+   * kubeconform's message with every failed path, e.g. "could not find schema for Foo", or
+   * "problem validating schema. … - at '/spec': additional properties 'replicaz' not allowed".
+   */
+  message: string;
+}
+
+/**
+ * Runs `kubeconform -strict -summary -output json` on multi-document YAML `manifests` against
+ * the offline schemas of {@link kubernetesSchemaDir} (no network: a kind without a schema, such
+ * as a CRD, is an error, not skipped). `-strict` rejects properties the schema does not define.
+ *
+ * Resolves with the objects that are not valid (`[]` when all are) and the number of objects
+ * kubeconform read (from its summary), so a caller can tell "all valid" from "nothing read".
+ *
+ * @throws {CheckerNotFoundError} kubeconform, or its offline schemas (`kubernetes-json-schema`), are missing.
+ * @throws {CheckerError} kubeconform failed without JSON output.
+ */
+export async function kubeconform(
+  manifests: string,
+  timeoutMs?: number,
+): Promise<{ resources: number; findings: KubeconformFinding[] }> {
+  const bin = requireChecker('kubeconform');
+  const schemas = kubernetesSchemaDir();
+  if (!schemas) throw new CheckerNotFoundError('kubernetes-json-schema');
+  const args = [
+    '-strict',
+    '-summary',
+    '-output',
+    'json',
+    '-schema-location',
+    join(schemas, '{{.ResourceKind}}{{.KindSuffix}}.json'),
+    '-',
+  ];
+  const r = await run('kubeconform', bin, args, { input: manifests, timeoutMs });
+  const out = rec(parseJson('kubeconform', args, r));
+  const summary = rec(out.summary);
+  const findings = ((out.resources as unknown[] | null) ?? [])
+    .map(rec)
+    .filter((o) => o.status !== 'statusValid' && o.status !== 'statusSkipped')
+    .map((o) => ({
+      kind: str(o.kind),
+      name: str(o.name),
+      status: str(o.status),
+      message: str(o.msg),
+    }));
+  const count = (k: string) => (typeof summary[k] === 'number' ? (summary[k] as number) : 0);
+  return { resources: count('valid') + count('invalid') + count('errors') + count('skipped'), findings };
+}
+
+/**
+ * Evaluates every pod-bearing object (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet,
+ * ReplicationController, Job, CronJob, PodTemplate) of multi-document YAML `manifests` with the
+ * upstream Pod Security Admission library (proof/psa, k8s.io/pod-security-admission) at
+ * `level:version` (default `restricted:latest`).
+ *
+ * Resolves with one line per forbidden check, `"<Kind>/<name>: <reason>: <detail>"` (`[]` when
+ * every pod is allowed), and the number of pod-bearing objects evaluated.
+ *
+ * @throws {CheckerNotFoundError} psa is not installed.
+ * @throws {CheckerError} psa could not read or decode the manifests (exit 2).
+ */
+export async function podSecurity(
+  manifests: string,
+  opts: { level?: 'baseline' | 'restricted'; version?: string; timeoutMs?: number } = {},
+): Promise<{ evaluated: number; violations: string[] }> {
+  const bin = requireChecker('psa');
+  const args = ['--level', opts.level ?? 'restricted', '--version', opts.version ?? 'latest'];
+  const r = await run('psa', bin, args, { input: manifests, timeoutMs: opts.timeoutMs });
+  const lines = r.stdout.split('\n').filter((l) => l.trim());
+  const summary = lines.pop() ?? '';
+  const m = /^psa: (\d+) objects evaluated/.exec(summary);
+  if (r.code > 1 || !m) {
+    throw new CheckerError(`psa failed (exit ${r.code}): ${r.stderr.trim()}`, 'psa', args, r.code, r.stdout, r.stderr);
+  }
+  return { evaluated: Number(m[1]), violations: lines };
 }

@@ -1,15 +1,24 @@
 /**
  * `npm run bench`: measurements, written to docs/benchmarks.md with the date and machine.
  *
- * 1. CLI start-up: `node -e 0` vs `dockforge --version` vs `dockforge init --yes` on a copy of
- *    examples/go-sqlite (median of N runs, wall clock).
+ * 1. CLI start-up: `dockforge --version`, `init --yes --force` and `status` on a copy of
+ *    examples/go-sqlite, and `init --yes --force` on a copy of a real Go and a real Node
+ *    repository (the first entry of each language in the corpus's corpus.json,
+ *    `DOCKFORGE_CORPUS_DIR`, default ../shared/corpus; skipped when absent), each as a median
+ *    wall clock and as a ratio to `node -e 0` measured in the same run: the commands take turns,
+ *    round after round, and the ratio is the median of each round's ratio, so load from other
+ *    processes weighs on both sides alike. `--baseline DIR`: the same rows for another build
+ *    (`DIR/dist/cli/main.js`, e.g. a checkout of an earlier commit), in the same rounds.
  * 2. Image size per distroless cell next to the app payload (binary, or /app for Node), from the
  *    last `npm run e2e` report (.e2e-cache/e2e-report.json), against the seeds' figures.
  * 3. Rebuild after a one-line source change vs a clean build (no layer cache, empty cache
  *    mounts), for one cell per language (Buildah --layers on overlay storage, so unchanged steps
  *    are reused as Docker reuses them), and whether the dependency step was re-run.
  *
- * Options: --runs N (CLI runs, default 15), --skip-builds (only 1 and 2), --cells a,b (for 3).
+ * Options: --runs N (CLI runs, default 15), --skip-builds (only 1 and 2), --cells a,b (for 3),
+ * --baseline DIR and --baseline-label TEXT (what DIR holds, for the text; for 1). Sections of
+ * docs/benchmarks.md this run does not measure (2 without an e2e report, 3 with --skip-builds,
+ * and any section of its own) are kept as they are.
  * Base images are the e2e stand-ins (see proof/bases): the numbers say so.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +26,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import os from 'node:os';
 import path from 'node:path';
 import { REPO, run } from './e2e/run.js';
+import { buildahStorageFlags } from './e2e/storage.js';
+import { copySnapshot, loadCorpus } from './corpus/corpus.js';
 
 const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
 
@@ -33,25 +44,107 @@ function timeOnce(cmd: string, args: string[], cwd: string): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-function cliTimes(runs: number): { label: string; ms: number }[] {
-  const src = path.join(REPO, 'examples', 'go-sqlite');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'dockforge-bench-'));
-  cpSync(src, dir, { recursive: true });
-  const rows = [
-    { label: '`node -e 0` (Node start-up, the floor)', cmd: [process.execPath, '-e', '0'] },
-    { label: '`dockforge --version`', cmd: [process.execPath, CLI, '--version'] },
-    {
-      label: '`dockforge init --yes --force` (detect, render 11 files, write)',
-      cmd: [process.execPath, CLI, 'init', '--yes', '--force'],
-    },
-    { label: '`dockforge status` (re-render, compare)', cmd: [process.execPath, CLI, 'status'] },
+/** How the start-up table names the corpus's languages. */
+const LANGUAGE_NAMES: Record<string, string> = { go: 'Go', node: 'Node' };
+
+/** One measured start-up command. */
+interface StartupRow {
+  label: string;
+  /** Arguments after the CLI's path. */
+  args: string[];
+  cwd: string;
+}
+
+/** What one start-up row measured: median wall clock and the median of its per-round ratios to `node -e 0`. */
+interface StartupResult {
+  label: string;
+  ms: number;
+  ratio: number;
+  baseline?: { ms: number; ratio: number };
+}
+
+/**
+ * Copies of the first Go and the first Node repository of the corpus (by corpus.json's
+ * `language` field), for `init` on a real repository; none when the corpus is absent.
+ */
+function corpusCopies(work: string): { language: string; repo: string; dir: string }[] {
+  const corpusDir = path.resolve(process.env.DOCKFORGE_CORPUS_DIR ?? path.join(REPO, '..', 'shared', 'corpus'));
+  if (!existsSync(path.join(corpusDir, 'corpus.json'))) return [];
+  const corpus = loadCorpus(corpusDir);
+  const out: { language: string; repo: string; dir: string }[] = [];
+  for (const language of ['go', 'node']) {
+    const entry = corpus.find((e) => e.language === language);
+    if (!entry) continue;
+    const dir = path.join(work, `corpus-${language}`);
+    copySnapshot(corpusDir, entry, dir);
+    out.push({ language, repo: entry.repo, dir });
+  }
+  return out;
+}
+
+/**
+ * Time the start-up rows (see the module comment, item 1), `runs` rounds after one warm-up
+ * round (which also writes the files, so every timed `init --force` regenerates over its own).
+ * @param baseline another build's `dist/cli/main.js`, timed in the same rounds.
+ * @throws when a command exits non-zero.
+ */
+function cliTimes(runs: number, baseline?: string): StartupResult[] {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'dockforge-bench-'));
+  /** The rows, each in its own copy under `dir` (a build writes its own answers and record). */
+  const rowsIn = (dir: string): StartupRow[] => {
+    const example = path.join(dir, 'go-sqlite');
+    cpSync(path.join(REPO, 'examples', 'go-sqlite'), example, { recursive: true });
+    const init = ['init', '--yes', '--force'];
+    return [
+      { label: '`dockforge --version`', args: ['--version'], cwd: example },
+      {
+        label: '`dockforge init --yes --force` on examples/go-sqlite (detect, render 11 files, write)',
+        args: init,
+        cwd: example,
+      },
+      { label: '`dockforge status` on examples/go-sqlite (re-render, compare)', args: ['status'], cwd: example },
+      ...corpusCopies(dir).map((c) => ({
+        // the repository as corpus.json names it
+        label: `\`dockforge init --yes --force\` on a real ${LANGUAGE_NAMES[c.language]} repository (${c.repo})`,
+        args: init,
+        cwd: c.dir,
+      })),
+    ];
+  };
+  const rows = rowsIn(path.join(work, 'current'));
+  const before = baseline ? rowsIn(path.join(work, 'baseline')) : [];
+  const floor = { cmd: process.execPath, args: ['-e', '0'], cwd: work };
+  const jobs = [
+    floor,
+    ...rows.map((r) => ({ cmd: process.execPath, args: [CLI, ...r.args], cwd: r.cwd })),
+    ...before.map((r) => ({ cmd: process.execPath, args: [baseline!, ...r.args], cwd: r.cwd })),
   ];
-  const out = rows.map((r) => {
-    timeOnce(r.cmd[0]!, r.cmd.slice(1), dir); // warm the file cache
-    const xs = Array.from({ length: runs }, () => timeOnce(r.cmd[0]!, r.cmd.slice(1), dir));
-    return { label: r.label, ms: median(xs) };
-  });
-  rmSync(dir, { recursive: true, force: true });
+  for (const j of jobs) timeOnce(j.cmd, j.args, j.cwd); // warm the file cache; write the files once
+  const times = jobs.map(() => [] as number[]);
+  for (let round = 0; round < runs; round++) jobs.forEach((j, i) => times[i]!.push(timeOnce(j.cmd, j.args, j.cwd)));
+  rmSync(work, { recursive: true, force: true });
+  const ratio = (i: number): number => median(times[i]!.map((t, round) => t / times[0]![round]!));
+  return [
+    { label: '`node -e 0` (Node start-up, the floor)', ms: median(times[0]!), ratio: 1 },
+    ...rows.map((r, k) => ({
+      label: r.label,
+      ms: median(times[k + 1]!),
+      ratio: ratio(k + 1),
+      baseline: baseline ? { ms: median(times[k + 1 + rows.length]!), ratio: ratio(k + 1 + rows.length) } : undefined,
+    })),
+  ];
+}
+
+/** The `## ` sections of the current docs/benchmarks.md, by heading (each with its heading line). */
+function previousSections(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const file = path.join(REPO, 'docs', 'benchmarks.md');
+  if (!existsSync(file)) return out;
+  let current: string[] | undefined;
+  for (const line of readFileSync(file, 'utf8').replace(/\n+$/, '').split('\n')) {
+    if (line.startsWith('## ')) out.set(line, (current = [line]));
+    else current?.push(line);
+  }
   return out;
 }
 
@@ -80,13 +173,12 @@ const CACHE_MOUNTS = '/var/tmp/buildah-cache';
 
 /**
  * Copy the stand-in base images (labelled org.dockforge.stand-in=true by proof/bases) from the
- * e2e's vfs storage into the bench's overlay storage, under their official names.
+ * e2e's own vfs storage (proof/e2e/storage.ts) into the bench's overlay storage, under their official names.
  * @throws when there are none (run `npm run e2e:bases` first) or a copy fails.
  */
 async function importBases(): Promise<void> {
   const list = await run('buildah', [
-    '--storage-driver',
-    'vfs',
+    ...buildahStorageFlags(),
     'images',
     '--filter',
     'label=org.dockforge.stand-in=true',
@@ -102,7 +194,7 @@ async function importBases(): Promise<void> {
   const have = images.stdout.split('\n');
   const target = `containers-storage:[overlay@${BENCH_STORAGE[3]}+${BENCH_STORAGE[5]}]`;
   for (const name of names.filter((n) => !have.includes(n))) {
-    const pushed = await run('buildah', ['--storage-driver', 'vfs', 'push', '--quiet', name, `${target}${name}`]);
+    const pushed = await run('buildah', [...buildahStorageFlags(), 'push', '--quiet', name, `${target}${name}`]);
     if (pushed.code !== 0) throw new Error(`copying ${name} to the bench storage: ${pushed.stderr}`);
   }
 }
@@ -192,23 +284,39 @@ async function main(argv: string[]): Promise<void> {
   let runs = 15;
   let builds = true;
   let cells = ['go-sqlite', 'node-sqlite', 'node-postgres', 'c-sqlite'];
+  let baseline: string | undefined;
+  let baselineLabel: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--runs') runs = Number(argv[++i]);
+    else if (argv[i] === '--baseline') baseline = path.resolve(argv[++i]!, 'dist', 'cli', 'main.js');
+    else if (argv[i] === '--baseline-label') baselineLabel = argv[++i];
     else if (argv[i] === '--skip-builds') builds = false;
     else if (argv[i] === '--cells') cells = argv[++i]!.split(',');
   }
+  if (baseline && !existsSync(baseline)) throw new Error(`--baseline: ${baseline} missing`);
+  const previous = previousSections();
   const lines: string[] = [];
   const date = new Date().toISOString().slice(0, 10);
   lines.push('# Benchmarks', '', `Measured ${date} on ${machine()} by \`npm run bench\` (proof/bench.ts).`, '');
   lines.push(
     '## CLI start-up',
     '',
-    `Median wall clock of ${runs} runs each, after one warm-up run.`,
+    `Median wall clock of ${runs} rounds, after one warm-up round; the commands take turns within each round. ` +
+      "*× node*: the median over the rounds of the command's time divided by `node -e 0`'s in the same round " +
+      '(other processes share the CPU: only ratios measured in one run compare).' +
+      (baseline ? ` *Before*: ${baselineLabel ?? `the build in ${baseline}`}, timed in the same rounds.` : ''),
     '',
-    '| command | median |',
-    '| --- | --- |',
+    baseline ? '| command | median | × node | before: median | before: × node |' : '| command | median | × node |',
+    baseline ? '| --- | --- | --- | --- | --- |' : '| --- | --- | --- |',
   );
-  for (const r of cliTimes(runs)) lines.push(`| ${r.label} | ${r.ms.toFixed(0)} ms |`);
+  for (const r of cliTimes(runs, baseline)) {
+    const before = r.baseline
+      ? ` ${r.baseline.ms.toFixed(0)} ms | ${r.baseline.ratio.toFixed(2)} |`
+      : baseline
+        ? ' | |'
+        : '';
+    lines.push(`| ${r.label} | ${r.ms.toFixed(0)} ms | ${r.ratio.toFixed(2)} |${before}`);
+  }
 
   const reportFile = path.join(REPO, '.e2e-cache', 'e2e-report.json');
   if (existsSync(reportFile)) {
@@ -257,7 +365,8 @@ async function main(argv: string[]): Promise<void> {
         'multi-stage and 32.9 MB distroless.',
     );
   } else {
-    lines.push('', '## Image size per cell', '', 'No e2e report found: run `npm run e2e` first.');
+    const kept = previous.get('## Image size per cell');
+    lines.push('', ...(kept ?? ['## Image size per cell', '', 'No e2e report found: run `npm run e2e` first.']));
   }
 
   if (builds) {
@@ -292,6 +401,11 @@ async function main(argv: string[]): Promise<void> {
       'The seeds claim "90%+ faster" rebuilds after a code change (a ratio of 0.10 or less); the target here is ' +
         'a ratio ≤ 0.5 with the dependency step reused.',
     );
+  }
+  // what this run did not measure stays as it was (the rebuild table without builds, sections of their own)
+  const made = new Set(lines.filter((l) => l.startsWith('## ')));
+  for (const [heading, section] of previous) {
+    if (!made.has(heading) && heading !== '## CLI start-up') lines.push('', ...section);
   }
   mkdirSync(path.join(REPO, 'docs'), { recursive: true });
   writeFileSync(path.join(REPO, 'docs', 'benchmarks.md'), `${lines.join('\n')}\n`);

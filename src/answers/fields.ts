@@ -104,8 +104,29 @@ export const IMAGE_REFERENCE = (() => {
   return new RegExp(`^${name}(?::(?!latest$)${tag}$|(?::${tag})?@${digest}$)`);
 })();
 
-/** The field table, in the order answers are asked and written. Computed from the registry on each call. */
+/** The last table {@link fieldTable} made, and the registered modules it was made from. */
+let memo: { languages: readonly unknown[]; services: readonly unknown[]; table: FieldSpec[] } | undefined;
+
+/** True when `a` and `b` hold the same objects in the same order. */
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * The field table, in the order answers are asked and written: computed from the registry, and
+ * made again when the registered languages or services change (lookups such as
+ * {@link fieldSpec} call it once per key). A new array each call; the specs are shared: read only.
+ */
 export function fieldTable(): FieldSpec[] {
+  const [languages, services] = [allLanguages(), allServices()];
+  if (!memo || !sameItems(memo.languages, languages) || !sameItems(memo.services, services)) {
+    memo = { languages: [...languages], services: [...services], table: makeFieldTable() };
+  }
+  return [...memo.table];
+}
+
+/** The field table from the registry as it is now (see {@link fieldTable}). */
+function makeFieldTable(): FieldSpec[] {
   const languages = allLanguages().map((l) => l.id);
   const kinds: FieldSpec[] = serviceKinds().map((kind) => {
     const choices = [...servicesOfKind(kind).map((s) => s.id), 'none'];

@@ -1,12 +1,13 @@
 /**
  * Pack data: tables of facts the modules read (published image tags, library → package
  * names), kept as YAML in the built-in pack's `data/` folder, each with its source. Loaded
- * synchronously and cached: detection and rendering read them, and they are small.
+ * synchronously and cached: detection and rendering read them, and they are small. The bundle
+ * carries each table's JSON, used while the file's text is the one it was built from.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parsePackYaml } from './compile.js';
 
 const cache = new Map<string, unknown>();
 
@@ -22,7 +23,7 @@ function dataDir(): string {
 export function packData<T>(name: string): T {
   if (!cache.has(name)) {
     const file = path.join(dataDir(), `${name}.yaml`);
-    cache.set(name, parseYaml(readFileSync(file, 'utf8')));
+    cache.set(name, parsePackYaml(readFileSync(file, 'utf8')));
   }
   return cache.get(name) as T;
 }

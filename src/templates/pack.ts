@@ -14,13 +14,17 @@
  * Packs are layered like the VS Code container templates' overrides: the built-in pack is the
  * bottom layer and each further pack overrides it template by template and partial by partial
  * (same path), and entry by entry (same output `path`).
+ *
+ * Templates, partials and path templates run on Handlebars' run-time library: the built-in
+ * pack's are precompiled by the build and found by the sha256 of their text; any other text
+ * (a team pack's, an edited one) is compiled at run time (see `compile.ts`).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
-import { parse as parseYaml } from 'yaml';
+import type Handlebars from 'handlebars';
 import { UsageError } from '../errors.js';
+import { knownSpec, loadCompiler, parsePackYaml, runtimeEnvironment, templateSpec } from './compile.js';
 
 /**
  * A `when` condition: every key must match the render context's value — equal to it, one of
@@ -72,8 +76,10 @@ export interface ResolvedPack {
   /** Every partial name any layer defines. */
   partialNames: string[];
   /**
-   * Render an output path written as a Handlebars expression (`"{{composeFile}}"`).
-   * @throws UsageError when the result is not a relative path inside the project.
+   * Render an output path written as a Handlebars expression (`"{{composeFile}}"`): the `path`
+   * of one of the pack's file entries (compiled when the pack is resolved).
+   * @throws UsageError when the result is not a relative path inside the project; Error when
+   *   `pathTemplate` is not an entry's path.
    */
   renderPath(pathTemplate: string, ctx: object): string;
   /**
@@ -100,7 +106,7 @@ async function readYaml(file: string): Promise<Record<string, unknown> | undefin
     return undefined;
   }
   try {
-    return (parseYaml(raw) ?? {}) as Record<string, unknown>;
+    return (parsePackYaml(raw) ?? {}) as Record<string, unknown>;
   } catch (e) {
     throw new UsageError(`invalid pack file ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -223,7 +229,7 @@ function mergeByPath<T extends { path: string }>(layers: T[][]): T[] {
  * double-quoted — `"5432"`, `"true"`; YAML 1.2 core schema).
  */
 function makeHandlebars(): typeof Handlebars {
-  const hb = Handlebars.create();
+  const hb = runtimeEnvironment();
   const args = (a: unknown[]): unknown[] => a.slice(0, -1);
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('and', (...a: unknown[]) => args(a).every(Boolean));
@@ -263,23 +269,35 @@ export async function resolvePack(extra: string[] = []): Promise<ResolvedPack> {
   const layers = [await loadLayer(builtinPackDir())];
   for (const dir of extra) layers.push(await loadLayer(dir));
   const hb = makeHandlebars();
-  const names = new Set<string>();
   // partials: top-most layer wins
+  const partials = new Map<string, string>();
   for (const layer of layers) {
-    for (const [name, file] of await listPartials(layer.dir)) {
-      hb.registerPartial(name, await fs.readFile(file, 'utf8'));
-      names.add(name);
-    }
+    for (const [name, file] of await listPartials(layer.dir)) partials.set(name, await fs.readFile(file, 'utf8'));
   }
+  const files = mergeByPath(layers.map((l) => l.files));
+  const pathTemplates = [...new Set(files.map((e) => e.path).filter((p) => p.includes('{{')))];
+  if ([...partials.values(), ...pathTemplates].some((text) => !knownSpec(text))) await loadCompiler();
+  for (const [name, text] of partials) {
+    // a partial compiled at run time is compiled when first used, as Handlebars does with text
+    let fn: Handlebars.TemplateDelegate | undefined;
+    const spec = knownSpec(text);
+    if (spec) fn = hb.template(spec);
+    hb.registerPartial(name, (ctx: unknown, options?: Handlebars.RuntimeOptions) =>
+      (fn ??= hb.template(templateSpec(text)))(ctx, options),
+    );
+  }
+  const paths = new Map(pathTemplates.map((p) => [p, hb.template(templateSpec(p))]));
   const cache = new Map<string, CompiledTemplate>();
   return {
     layers,
     id: layers.map((l) => `${l.name}@${l.version}`).join(' + '),
-    files: mergeByPath(layers.map((l) => l.files)),
+    files,
     secrets: mergeByPath(layers.map((l) => l.secrets)),
-    partialNames: [...names].sort(),
+    partialNames: [...partials.keys()].sort(),
     renderPath(pathTemplate, ctx) {
-      const out = hb.compile(pathTemplate, { noEscape: true, strict: true })(ctx);
+      const compiled = paths.get(pathTemplate);
+      if (!compiled) throw new Error(`${JSON.stringify(pathTemplate)} is not the path of a file entry of this pack`);
+      const out = compiled(ctx);
       if (!isSafeRelative(out) || out.includes('\n')) {
         throw new UsageError(`invalid pack path ${JSON.stringify(pathTemplate)}: renders ${JSON.stringify(out)}`);
       }
@@ -295,7 +313,8 @@ export async function resolvePack(extra: string[] = []): Promise<ResolvedPack> {
         } catch {
           continue;
         }
-        const compiled = hb.compile(text, { noEscape: true, strict: true });
+        if (!knownSpec(text)) await loadCompiler();
+        const compiled = hb.template(templateSpec(text));
         const entry = { render: (ctx: object) => compiled(ctx), source: `${layer.name}@${layer.version}:${name}` };
         cache.set(name, entry);
         return entry;

@@ -4,10 +4,13 @@
  *    checked to be git-ignored once `.gitignore` is updated ({@link assertSecretsIgnored}) —
  *    a refusal writes nothing;
  * 2. the journal (`.dockforge/journal.json`) is made durable;
- * 3. `.gitignore` first (so a secret is never on disk unignored), then every change atomically
- *    (temporary file, fsync, rename), deletions, secrets;
- * 4. the record of generated files and the answers, then the journal is removed.
- * An interrupted run leaves the journal; the next run completes it (see `journal.ts`).
+ * 3. when the plan writes secrets, `.gitignore` first, alone (so a secret, even its temporary
+ *    file, is never on disk unignored);
+ * 4. every other file in one batch: all temporary files written and fsynced at once, then
+ *    renamed in plan order, then the deletions, then the record of generated files and the
+ *    answers renamed last; then each folder written in is fsynced once, and the journal removed.
+ * An interrupted run leaves the journal; the next run completes it (see `journal.ts`), whatever
+ * subset of the batch was renamed. One fsync wait per batch instead of one per file.
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -20,7 +23,8 @@ import type { Change, Plan } from '../plan/reconcile.js';
 import { writes } from '../plan/reconcile.js';
 import { RECORD_PATH } from '../plan/record.js';
 import { ANSWERS_PATH } from '../vocabulary.js';
-import { atomicWrite } from './fs.js';
+import type { FileWrite } from './fs.js';
+import { commitWrites, prepareWrites, syncDir, syncDirs } from './fs.js';
 import { JOURNAL_PATH, journalOf, newSecretText, removeJournal, writeJournal } from './journal.js';
 import { LOCK_PATH } from './lock.js';
 
@@ -52,17 +56,34 @@ export async function execute(root: string, plan: Plan): Promise<void> {
   if (!plan.changes.some(writes) && !plan.metaChanged) return;
   const changes = ordered(plan);
   await writeJournal(root, journalOf(plan, changes));
-  for (const c of changes) {
-    const file = abs.get(c.path)!;
-    if (c.action === 'deleted') await fs.rm(file, { force: true });
-    else if (c.action === 'secret' && c.content === undefined) {
-      await atomicWrite(file, newSecretText(c.keys!, c.derived ?? []), 0o600);
-    } else await atomicWrite(file, c.content!, c.action === 'secret' ? 0o600 : 0o644);
+  const toWrite = (c: Change): FileWrite => ({
+    file: abs.get(c.path)!,
+    content: c.action === 'secret' && c.content === undefined ? newSecretText(c.keys!, c.derived ?? []) : c.content!,
+    mode: c.action === 'secret' ? 0o600 : 0o644,
+  });
+  let batch = changes.filter((c) => c.action !== 'deleted');
+  if (changes.some((c) => c.action === 'secret') && batch[0]?.path === '.gitignore') {
+    await commitWrites(await prepareWrites([toWrite(batch[0])]));
+    await syncDir(root);
+    batch = batch.slice(1);
   }
-  if (plan.metaChanged) {
-    await atomicWrite(abs.get(RECORD_PATH)!, plan.recordText);
-    await atomicWrite(abs.get(ANSWERS_PATH)!, plan.answersText);
+  const meta: FileWrite[] = plan.metaChanged
+    ? [
+        { file: abs.get(RECORD_PATH)!, content: plan.recordText },
+        { file: abs.get(ANSWERS_PATH)!, content: plan.answersText },
+      ]
+    : [];
+  const prepared = await prepareWrites([...batch.map(toWrite), ...meta]);
+  const deleted = changes.filter((c) => c.action === 'deleted').map((c) => abs.get(c.path)!);
+  try {
+    await commitWrites(prepared.slice(0, batch.length));
+    for (const file of deleted) await fs.rm(file, { force: true });
+  } catch (e) {
+    await Promise.all(prepared.slice(batch.length).map((p) => fs.rm(p.tmp, { force: true })));
+    throw e;
   }
+  await commitWrites(prepared.slice(batch.length));
+  await syncDirs([...prepared.map((p) => p.file), ...deleted]);
   await removeJournal(root);
 }
 

@@ -54,46 +54,99 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** One file to write atomically: its absolute path, its text and its mode when it is new. */
+export interface FileWrite {
+  file: string;
+  content: string;
+  /** File mode for a new file (an existing file keeps its mode); default 0o644. */
+  mode?: number;
+}
+
+/** A file written and flushed under its temporary name, not renamed yet. */
+export interface PreparedWrite {
+  file: string;
+  tmp: string;
+}
+
+/**
+ * Write and fsync the temporary file of each of `writes` (`.<name>.dockforge-<pid>-<hex>.tmp`
+ * in the target's folder, which is created), all at once: the waits for the disk overlap.
+ * Each completed fsync is counted for `DOCKFORGE_FAIL_AT=fsync:N`.
+ * @returns the prepared files, in the order of `writes`.
+ * @throws the first I/O error; every temporary file made is removed first.
+ */
+export async function prepareWrites(writes: readonly FileWrite[]): Promise<PreparedWrite[]> {
+  for (const dir of new Set(writes.map((w) => path.dirname(w.file)))) await fs.mkdir(dir, { recursive: true });
+  const made: string[] = [];
+  const results = await Promise.allSettled(
+    writes.map(async (w) => {
+      let finalMode = w.mode ?? 0o644;
+      try {
+        finalMode = (await fs.stat(w.file)).mode & 0o777;
+      } catch {
+        /* new file */
+      }
+      const tmp = path.join(
+        path.dirname(w.file),
+        `.${path.basename(w.file)}.dockforge-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
+      );
+      const handle = await fs.open(tmp, 'wx', finalMode);
+      made.push(tmp);
+      try {
+        await handle.writeFile(w.content, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      fsyncs += 1;
+      faultPoint('fsync', fsyncs);
+      return { file: w.file, tmp };
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(made.map((t) => fs.rm(t, { force: true })));
+    throw failed.reason;
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<PreparedWrite>).value);
+}
+
+/**
+ * Rename each prepared file over its target, in order: readers see the old or the new file,
+ * never half of one. Counts renames for the test hooks (`DOCKFORGE_FAIL_AT=rename:N`,
+ * `DOCKFORGE_FAIL_AFTER_RENAMES=N`). Folders are not flushed here ({@link syncDirs}).
+ * @throws the rename's I/O error, or the injected failure; the temporary files not renamed are
+ *   removed first (files renamed before stay).
+ */
+export async function commitWrites(prepared: readonly PreparedWrite[]): Promise<void> {
+  for (let i = 0; i < prepared.length; i++) {
+    try {
+      await fs.rename(prepared[i]!.tmp, prepared[i]!.file);
+      renames += 1;
+      faultPoint('rename', renames);
+      const failAfter = Number(process.env.DOCKFORGE_FAIL_AFTER_RENAMES ?? 0);
+      if (failAfter > 0 && renames >= failAfter) {
+        throw new Error(`injected failure after ${renames} rename(s) (DOCKFORGE_FAIL_AFTER_RENAMES)`);
+      }
+    } catch (e) {
+      await Promise.all(prepared.slice(i).map((p) => fs.rm(p.tmp, { force: true })));
+      throw e;
+    }
+  }
+}
+
+/** Flush each folder of `files` (absolute paths) once, all at once (see {@link syncDir}). */
+export async function syncDirs(files: Iterable<string>): Promise<void> {
+  await Promise.all([...new Set([...files].map((f) => path.dirname(f)))].map(syncDir));
+}
+
 /**
  * Write `content` to `file` atomically: a temporary file in the same folder, flushed to disk,
  * then renamed over the target, so readers see the old or the new file, never half of one.
+ * The folder is not flushed (see {@link syncDir}).
  * @param mode file mode for a new file (an existing file keeps its mode).
  * @throws the underlying I/O error; the temporary file is removed first.
  */
 export async function atomicWrite(file: string, content: string, mode = 0o644): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  let finalMode = mode;
-  try {
-    finalMode = (await fs.stat(file)).mode & 0o777;
-  } catch {
-    /* new file */
-  }
-  const tmp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.dockforge-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
-  );
-  const handle = await fs.open(tmp, 'wx', finalMode);
-  try {
-    await handle.writeFile(content, 'utf8');
-    await handle.sync();
-  } catch (e) {
-    await handle.close();
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-  await handle.close();
-  fsyncs += 1;
-  faultPoint('fsync', fsyncs);
-  try {
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-  renames += 1;
-  faultPoint('rename', renames);
-  const failAfter = Number(process.env.DOCKFORGE_FAIL_AFTER_RENAMES ?? 0);
-  if (failAfter > 0 && renames >= failAfter) {
-    throw new Error(`injected failure after ${renames} rename(s) (DOCKFORGE_FAIL_AFTER_RENAMES)`);
-  }
+  await commitWrites(await prepareWrites([{ file, content, mode }]));
 }

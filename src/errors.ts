@@ -3,7 +3,8 @@
  *
  * Exit codes (the CLI maps errors to them): 0 success; 1 conflicts or drift that need a
  * human; 2 bad input, nothing written; 3 the environment stopped the run (a path dockforge
- * cannot read or write: permissions, a folder where a file belongs, a full disk).
+ * cannot read or write: permissions, a folder where a file belongs, a full disk); 130 the user
+ * cancelled (Ctrl-C or Ctrl-D at a prompt), nothing written.
  */
 import path from 'node:path';
 
@@ -56,6 +57,27 @@ export function isEnvironmentError(e: unknown): e is EnvironmentError {
 }
 
 /**
+ * The user cancelled at a prompt (Ctrl-C, Ctrl-D, or "stop" when asked whether to overwrite).
+ * The CLI prints `cancelled` and exits with 130, the shell convention for an interrupt
+ * (128 + SIGINT); prompts come before the first write, so nothing was written.
+ */
+export class CancelledError extends Error {
+  /** Process exit code for this error. */
+  readonly exitCode = 130;
+  constructor(message = 'cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+/**
+ * The errors @inquirer/prompts rejects with when the user leaves a prompt: `ExitPromptError`
+ * (Ctrl-C: "force closed the prompt with SIGINT"; Ctrl-D or a closed stdin: "with 0 null"),
+ * `AbortPromptError` and `CancelPromptError` (@inquirer/core, lib/errors.js).
+ */
+const PROMPT_EXITS = new Set(['ExitPromptError', 'AbortPromptError', 'CancelPromptError']);
+
+/**
  * Errno codes that are the environment's doing, with the reason printed and what to do.
  * Source: the codes Node's `fs` reports (libuv's errno names, POSIX meanings).
  */
@@ -87,32 +109,70 @@ const READING = new Set(['read', 'scandir', 'opendir', 'readlink', 'stat', 'lsta
  * @param verb `read` or `write`.
  * @param file absolute or relative path; shown relative to the working directory when inside it.
  */
-export function environmentError(code: string, verb: 'read' | 'write' | 'open', file: string): EnvironmentError {
+export function environmentError(
+  code: string,
+  verb: 'read' | 'write' | 'open' | 'write in',
+  file: string,
+): EnvironmentError {
   const [reason, advice] = ENVIRONMENT_CODES[code] ?? ['the system refused', 'check the path, then run again'];
-  const shown = displayPath(file);
-  return new EnvironmentError(`cannot ${verb} ${shown}: ${reason} (${code}): ${advice}`, code, shown);
+  const shown = verb === 'write in' ? `${displayPath(file).replace(/\/?$/, '/')}` : displayPath(file);
+  const advise = verb === 'write in' ? (FOLDER_ADVICE[code] ?? advice) : advice;
+  return new EnvironmentError(`cannot ${verb} ${shown}: ${reason} (${code}): ${advise}`, code, shown);
 }
+
+/** Errno codes that, on creating or renaming an entry, are the folder's doing (its permissions, its file system). */
+const FOLDER_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
+
+/** Advice for a folder that refuses new entries. */
+const FOLDER_ADVICE: Record<string, string> = {
+  EACCES: 'make the folder writable (chmod u+w) or run as its owner',
+  EPERM: "check the folder's permissions and attributes (immutable, ACLs)",
+  EROFS: 'run dockforge on a writable checkout',
+};
+
+/**
+ * The folder to blame when making an entry failed: `mkdir`, a new (temporary) file's `open` and
+ * `rename` create entries in the parent folder, so EACCES/EPERM/EROFS there is the folder's, not the
+ * file's (POSIX: creating, renaming or removing a directory entry needs write permission on it).
+ */
+function folderOf(err: NodeJS.ErrnoException & { dest?: string }, file: string): string | undefined {
+  if (!FOLDER_CODES.has(err.code ?? '') || err.code === 'ENOSPC' || err.code === 'EDQUOT') return undefined;
+  const creates =
+    err.syscall === 'mkdir' ||
+    err.syscall === 'rename' ||
+    err.syscall === 'unlink' ||
+    (err.syscall === 'open' && TEMP_NAME.test(path.basename(file)));
+  return creates ? path.dirname(file) : undefined;
+}
+
+/** A temporary file of an atomic write: `.<name>.dockforge-<pid>-<hex>.tmp` (write/fs.ts). */
+const TEMP_NAME = /^\.([^\\/]+)\.dockforge-\d+-[0-9a-f]+\.tmp$/;
 
 /**
  * Classify a thrown value: a Node errno error (it has `code`, `syscall` and `path`) whose code
  * is the environment's doing becomes an {@link EnvironmentError} naming the path (a temporary
- * file of an atomic write is named as its target); anything else is returned unchanged.
+ * file of an atomic write is named as its target); a prompt the user left (Ctrl-C, Ctrl-D)
+ * becomes a {@link CancelledError}; anything else is returned unchanged.
  */
 export function classifyError(e: unknown): unknown {
+  if (PROMPT_EXITS.has((e as { name?: string } | null)?.name ?? '')) return new CancelledError();
   const err = e as NodeJS.ErrnoException & { dest?: string };
   if (!err || typeof err !== 'object' || typeof err.code !== 'string' || !(err.code in ENVIRONMENT_CODES)) return e;
   if (isEnvironmentError(e) || isUsageError(e)) return e;
   const file = err.syscall === 'rename' && err.dest ? err.dest : err.path;
   if (typeof file !== 'string') return e;
+  const folder = folderOf(err, file);
+  if (folder !== undefined) return environmentError(err.code, 'write in', folder === '' ? '.' : folder);
   const verb = READING.has(err.syscall ?? '') ? 'read' : err.syscall === 'open' ? 'open' : 'write';
-  return environmentError(err.code, verb, file.replace(/(^|[\\/])\.([^\\/]+)\.dockforge-\d+-[0-9a-f]+\.tmp$/, '$1$2'));
+  return environmentError(err.code, verb, path.join(path.dirname(file), path.basename(file).replace(TEMP_NAME, '$1')));
 }
 
 /** `file` relative to the working directory when inside it, else as given. */
 function displayPath(file: string): string {
   if (!path.isAbsolute(file)) return file;
   const rel = path.relative(process.cwd(), file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  if (rel === '') return '.';
+  return !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
 /** Characters of an input value echoed in an error message (see {@link clip}). */

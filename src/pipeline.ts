@@ -16,10 +16,11 @@ import type { Resolved } from './answers/resolve.js';
 import { canonicalKey } from './answers/fields.js';
 import { languageIndependent, resolveAnswers } from './answers/resolve.js';
 import { detect } from './detect/index.js';
-import { UsageError } from './errors.js';
+import { EnvironmentError, UsageError, classifyError, isEnvironmentError, isUsageError } from './errors.js';
+import type { DiskState } from './plan/disk.js';
 import { confinedPath, readDisk, unresolvedConflicts } from './plan/disk.js';
 import type { Plan } from './plan/reconcile.js';
-import { pathsToRead, reconcile } from './plan/reconcile.js';
+import { absentPaths, foreignPaths, pathsToRead, reconcile } from './plan/reconcile.js';
 import type { GenerationRecord } from './plan/record.js';
 import { RECORD_PATH, readRecord } from './plan/record.js';
 import type { Rendered } from './render/render.js';
@@ -57,6 +58,13 @@ export interface PipelineRequest {
   conflict?: 'inline' | 'rej';
   /** Carry the plan out (false: `status`, `--dry-run`). */
   write: boolean;
+  /**
+   * Interactive `init` without `--force`: asked, before the questions and again after them if
+   * the answers add files, whether to overwrite the listed files dockforge did not write (the
+   * choice `docker init` offers). `true`: they are replaced; `false`: the run stops, nothing
+   * written. Without it such files are refused (exit 2) unless `force`.
+   */
+  confirmOverwrite?: (paths: string[]) => Promise<boolean>;
 }
 
 /** What a run found and decided. */
@@ -89,6 +97,26 @@ export interface PipelineResult {
  */
 export async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
   if (!req.write) return planRun(req);
+  let executing: Plan | undefined;
+  try {
+    return await writingRun(req, (plan) => {
+      executing = plan;
+    });
+  } catch (e) {
+    const c = classifyError(e);
+    if (!isEnvironmentError(c)) throw e;
+    // say what the run left behind: nothing, or the files written before it stopped
+    const written = executing ? await writtenSoFar(req.root, executing) : [];
+    const progress =
+      written.length === 0
+        ? 'nothing was written'
+        : `written before it stopped: ${written.join(', ')} (run dockforge again once fixed: it completes the run)`;
+    throw new EnvironmentError(`${c.message}; ${progress}`, c.code, c.path);
+  }
+}
+
+/** {@link runPipeline} for a writing run; `started` is called with the plan just before it is carried out. */
+async function writingRun(req: PipelineRequest, started: (plan: Plan) => void): Promise<PipelineResult> {
   const { root } = req;
   for (const p of [LOCK_PATH, JOURNAL_PATH, RECORD_PATH, ANSWERS_PATH]) await confinedPath(root, p);
   const lock = await acquireLock(root);
@@ -108,11 +136,65 @@ export async function runPipeline(req: PipelineRequest): Promise<PipelineResult>
           folders.filter((f) => !swept.includes(f)),
         )),
       );
+      started(result.plan);
       await execute(root, result.plan);
     }
     return { ...result, recovery, cleaned };
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * The paths of `plan` that are on disk as the plan left them after a run that stopped part-way
+ * (compared with the disk, so it holds whatever order the writer used): a written file has the
+ * planned text, a deleted one is gone, a new secret exists, the record has its new text. A path
+ * that cannot be read counts as not written.
+ */
+async function writtenSoFar(root: string, plan: Plan): Promise<string[]> {
+  const now = async (p: string): Promise<string | undefined> => {
+    try {
+      return (await readDisk(root, [p])).files.get(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const out: string[] = [];
+  for (const c of plan.changes) {
+    if (c.action === 'deleted') {
+      if ((await now(c.path)) === undefined) out.push(c.path);
+    } else if (c.action === 'secret' && c.content === undefined) {
+      if ((await now(c.path)) !== undefined) out.push(c.path);
+    } else if (c.content !== undefined && c.content !== c.before && (await now(c.path)) === c.content) out.push(c.path);
+  }
+  if (plan.recordChanged && (await now(RECORD_PATH)) === plan.recordText) out.push(RECORD_PATH);
+  if (plan.answersChanged && (await now(ANSWERS_PATH)) === plan.answersText) out.push(ANSWERS_PATH);
+  return out;
+}
+
+/** What `dockforge detect` reports: the findings, and the answers `init --yes` would take. */
+export interface DetectResult {
+  detection: Detection;
+  /** `init --yes`'s answers and their origin; absent when detection alone cannot answer (`problem`). */
+  resolved?: Resolved;
+  /** Why the answers could not be resolved (e.g. no language found), as `init --yes` would say it. */
+  problem?: string;
+}
+
+/**
+ * Detect only: the findings of `root` and the answers `init --yes` would resolve from them (the
+ * same detection `init` uses). Reads the repository; writes nothing.
+ * @param given raw answers from flags and `--set`, as for `init`.
+ * @throws UsageError for an invalid given value.
+ */
+export async function detectRun(root: string, given: Record<string, unknown>): Promise<DetectResult> {
+  const canonical = Object.fromEntries(Object.entries(given).map(([k, v]) => [canonicalKey(k), v]));
+  const detection = await detect(root, String(canonical.language ?? ''));
+  try {
+    return { detection, resolved: await resolveAnswers({ given: canonical, detection, mode: 'yes' }) };
+  } catch (e) {
+    if (!isUsageError(e)) throw e;
+    return { detection, problem: e.message };
   }
 }
 
@@ -125,7 +207,7 @@ async function planRun(
   loaded?: { record: GenerationRecord | undefined },
 ): Promise<PipelineResult> {
   const { root } = req;
-  const saved = await readAnswers(root);
+  const saved = await readAnswers(root, req.version);
   if (!saved && req.command !== 'init') throw new UsageError(`no ${ANSWERS_PATH} in ${root}: run dockforge init first`);
   const record = loaded ? loaded.record : await readRecord(root);
   const pending = await unresolvedConflicts(
@@ -138,8 +220,32 @@ async function planRun(
   // values are used for answers by init, and by generate when the language changes
   const detection = await detect(root, String(given.language ?? saved?.answers.language ?? ''));
   let resolved: Resolved;
+  const pack = await resolvePack();
+  const overwrite = new Set<string>();
+  const ask = !req.force && req.mode === 'interactive' ? req.confirmOverwrite : undefined;
+  /** Ask about the files of `rendered` that dockforge did not write and were not agreed to yet. */
+  const confirmForeign = async (rendered: Rendered, disk: DiskState): Promise<void> => {
+    const foreign = foreignPaths(rendered, record, disk).filter((p) => !overwrite.has(p));
+    if (foreign.length === 0 || !ask) return;
+    if (!(await ask(foreign))) {
+      throw new UsageError(`stopped: nothing written (files dockforge did not write: ${foreign.join(', ')})`);
+    }
+    for (const p of foreign) overwrite.add(p);
+  };
   if (req.command === 'init') {
     if (pending.length > 0) return { pending, detection, record };
+    if (ask) {
+      // before asking anything: the files the detected answers would replace (when detection
+      // alone cannot answer, e.g. no language found, the check waits for the answers)
+      const guess = await resolveAnswers({ given, saved: saved?.answers, detection, mode: 'yes' }).catch((e) => {
+        if (isUsageError(e)) return undefined;
+        throw e;
+      });
+      if (guess) {
+        const first = await render(guess.answers, pack, req.version, detection.warnings, saved?.text);
+        await confirmForeign(first, await readDisk(root, pathsToRead(first, record)));
+      }
+    }
     resolved = await resolveAnswers({ given, saved: saved?.answers, detection, mode: req.mode ?? 'yes' });
   } else {
     if (pending.length > 0 && req.command === 'generate' && !req.force) return { pending, detection, record };
@@ -157,9 +263,14 @@ async function planRun(
 
   const problem = await verifyAnswers(root, resolved.answers);
   if (problem) throw new UsageError(problem);
-  const pack = await resolvePack();
-  const rendered = await render(resolved.answers, pack, req.version, detection.warnings, saved?.text);
+  let rendered = await render(resolved.answers, pack, req.version, detection.warnings, saved?.text);
   const disk = await readDisk(root, pathsToRead(rendered, record));
-  const plan = reconcile(rendered, record, disk, { force: req.force, conflict: req.conflict });
+  // files the user deleted are not listed by the files that name others (the kustomization)
+  const absent = absentPaths(record, disk);
+  if (rendered.files.some((f) => absent.has(f.path))) {
+    rendered = await render(resolved.answers, pack, req.version, detection.warnings, saved?.text, absent);
+  }
+  await confirmForeign(rendered, disk);
+  const plan = reconcile(rendered, record, disk, { force: req.force, conflict: req.conflict, overwrite });
   return { pending, detection, resolved, rendered, plan, record };
 }

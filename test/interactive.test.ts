@@ -4,9 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { CLI, FIXTURES, cleanup, read, tempRepo } from './helpers/cli.js';
+import { CLI, FIXTURES, cleanup, read, runCli, tempRepo, treeHash } from './helpers/cli.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(cleanup));
@@ -64,5 +65,64 @@ it('asks language, database, uid, port, name (the base given as a flag is not as
     gid: 4242,
     port: 9090,
     name: 'orders-api',
+  });
+});
+
+it.each([
+  ['Ctrl-C', '\x03'],
+  ['Ctrl-D', '\x04'],
+])('%s at a prompt: one line "cancelled", exit 130, nothing written', async (_name, key) => {
+  const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
+  dirs.push(dir);
+  const before = treeHash(dir);
+  const { code, out } = await runInPty(`node ${CLI} init`, dir, [key]);
+  expect(out).toContain('dockforge: cancelled');
+  expect(out).not.toMatch(/force closed|Error|at .*\.js:\d+/);
+  expect(code).toBe(130);
+  expect(treeHash(dir)).toBe(before);
+});
+
+describe('a file dockforge did not write', () => {
+  it('is listed before any question; "no" stops with nothing written (exit 2)', async () => {
+    const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
+    const before = treeHash(dir);
+    const { code, out } = await runInPty(`node ${CLI} init`, dir, ['n\r']);
+    // the first prompt is the overwrite question, not the language
+    expect(out.indexOf('Overwrite them?')).toBeGreaterThan(out.indexOf('  - Dockerfile'));
+    expect(out).not.toContain('Language');
+    expect(out).toContain('stopped: nothing written');
+    expect(code).toBe(2);
+    expect(treeHash(dir)).toBe(before);
+  });
+
+  it('"yes" replaces it and asks the questions', async () => {
+    const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
+    const { code, out } = await runInPty(`node ${CLI} init --runtime alpine`, dir, [
+      'y\r',
+      '\r',
+      '\r',
+      '\r',
+      '\r',
+      '\r',
+    ]);
+    expect(out).toContain('Overwrite them?');
+    expect(code).toBe(0);
+    expect(read(dir, 'Dockerfile')).toContain('# syntax=docker/dockerfile:1');
+    expect(out).toMatch(/forced\s+Dockerfile/);
+  });
+
+  it('with --yes: refused unless --force, exit 2, nothing written', () => {
+    const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
+    const before = treeHash(dir);
+    const r = runCli(['init', '--yes'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('refusing to overwrite files dockforge did not write: Dockerfile');
+    expect(treeHash(dir)).toBe(before);
   });
 });

@@ -83,7 +83,7 @@ describe('no lockfile (node-no-lockfile)', () => {
       'COPY package.json ./\nRUN --mount=type=cache,target=/root/.npm \\\n    npm install --omit=dev \\\n',
     );
     expect(df).toContain(
-      'COPY package.json ./\nRUN --mount=type=cache,target=/root/.npm \\\n    npm install\nCOPY . .',
+      'COPY package.json ./\nRUN --mount=type=cache,target=/root/.npm \\\n    npm install\n# Compose Watch syncs',
     );
     expect(rules(df, answers)).toEqual([]);
     expect(file('README.Docker.md')).toContain(
@@ -318,7 +318,8 @@ describe('Prisma (node-prisma)', () => {
     });
     const df = file('Dockerfile');
     expect(df).toContain('# ---- build: all dependencies and `prisma generate`; only the generated client reaches');
-    expect(df).toContain('COPY --from=build /app/generated/db ./generated/db\nCOPY . .\n');
+    expect(df).toContain('COPY --from=build /app/generated/db ./generated/db\n# what the start file loads');
+    expect(df).toContain('COPY package.json index.js ./\n');
     expect(df).toContain('FROM build AS dev\n');
   });
 
@@ -716,5 +717,45 @@ describe('the examples', () => {
   it.each(['node-none', 'node-postgres', 'node-sqlite'])('%s: no Node warning', async (example) => {
     const d = await detect(path.join(EXAMPLES, example));
     expect(d.warnings.map((w) => w.code).filter((c) => NODE_WARNINGS.includes(c))).toEqual([]);
+  });
+});
+
+describe('the runtime stage of plain JavaScript copies what runs (nodeCopy)', () => {
+  it('follows the start file: relative requires, folders named in paths, conventional folders; not tests', async () => {
+    const { answers, file, detection } = await generate(fixture('node-runtime-copy'));
+    expect(answers.nodeCopy).toBe('package.json,assets/,lib/,plugins/,settings/,src/,views/');
+    expect(detection.findings.nodeCopy?.evidence).toEqual([ev('package.json', expect.any(Number))]);
+    const runtime = file('Dockerfile').slice(file('Dockerfile').indexOf(' AS runtime'));
+    expect(runtime).toContain('COPY package.json ./\n');
+    for (const dir of ['assets', 'lib', 'plugins', 'settings', 'src', 'views']) {
+      expect(runtime).toContain(`COPY ${dir}/ ./${dir}/\n`);
+    }
+    expect(runtime).not.toMatch(/^COPY \. \.$/m);
+    const copies = runtime.split('\n').filter((l) => l.startsWith('COPY'));
+    expect(copies.join('\n')).not.toMatch(/\b(test|docs|scripts|NOTES\.md)\b/);
+    expect(rules(file('Dockerfile'), answers)).toEqual([]);
+  });
+
+  it('nodeCopy=. copies everything; a build or Next.js keeps its own copy', async () => {
+    const all = await generate(fixture('node-runtime-copy'), { nodeCopy: '.' });
+    expect(all.file('Dockerfile').slice(all.file('Dockerfile').indexOf(' AS runtime'))).toMatch(/^COPY \. \.$/m);
+    const built = await generate(
+      repo({ 'package.json': pkg({ scripts: { build: 'tsc', start: 'node dist/index.js' } }), 'src/index.ts': '' }),
+    );
+    expect(built.answers.nodeCopy).toBe('.');
+  });
+
+  it('a folder a service keeps out of the build context is not copied (the SQLite data folder)', async () => {
+    const dir = repo({
+      'package.json': pkg({ scripts: { start: 'node index.js' }, dependencies: { 'better-sqlite3': '^12.2.0' } }),
+      'index.js':
+        "const Database = require('better-sqlite3');\n" +
+        "const db = new Database('./db/app.db');\nrequire('http').createServer().listen(3000);\n",
+      'db/.gitkeep': '',
+    });
+    const { answers, file } = await generate(dir);
+    expect(answers.nodeCopy).toBe('package.json,db/,index.js');
+    expect(file('.dockerignore')).toMatch(/^db\/$/m);
+    expect(file('Dockerfile')).not.toContain('COPY db/ ./db/');
   });
 });

@@ -16,7 +16,12 @@ afterAll(() => dirs.forEach(cleanup));
 function initialised(extra: string[] = []): string {
   const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
   dirs.push(dir);
-  const r = runCli(['init', '--yes', '--database', 'sqlite', '--runtime', 'alpine', ...extra], dir);
+  // the defaults, unless `extra` gives the flag itself (an answer given twice is an error)
+  const defaults = [
+    ['--database', 'sqlite'],
+    ['--runtime', 'alpine'],
+  ].filter(([flag]) => !extra.includes(flag!));
+  const r = runCli(['init', '--yes', ...defaults.flat(), ...extra], dir);
   expect(r.code, r.stderr).toBe(0);
   return dir;
 }
@@ -50,7 +55,10 @@ describe('generate', () => {
     expect(parseYaml(read(dir, 'k8s/kustomization.yaml')).resources).toContain('postgres.yaml');
     expect(parseYaml(read(dir, 'compose.yaml')).services.db.image).toBe('postgres:18-alpine');
     expect(parseYaml(read(dir, '.dockforge/answers.yaml')).database).toBe('postgres');
-    expect(runCli(['status'], dir).code).toBe(1); // the user's edits are drift by definition
+    // the user's edits, kept by the merge, are the intended state: not drift
+    const status = runCli(['status'], dir);
+    expect(status.code, status.stdout).toBe(0);
+    expect(status.stdout).toMatch(/information \(not drift\):\n[\s\S]*edited\s+Dockerfile/);
   });
 
   it('2: an edit that collides with a template change → markers, exit 1; the next generate refuses', () => {
@@ -161,24 +169,51 @@ describe('generate', () => {
     expect(existsSync('/tmp/dockforge-absolute-target')).toBe(false);
   });
 
-  it('7: status exits 0 when clean, 1 when drifted, missing or conflicted', () => {
+  it('7: status exits 0 when generate would change nothing; kept edits, ejections, absent secrets: information', () => {
     const dir = initialised();
-    expect(runCli(['status'], dir)).toMatchObject({
-      code: 0,
-      stdout: 'up to date: every file equals what the answers generate\n',
-    });
+    expect(runCli(['status'], dir)).toMatchObject({ code: 0, stdout: 'up to date: generate would change nothing\n' });
+    // an edit the merge keeps
     edit(dir, 'compose.yaml', 'interval: 10s', 'interval: 30s');
-    const drift = runCli(['status'], dir);
-    expect(drift.code).toBe(1);
-    expect(drift.stdout).toMatch(/edited\s+compose\.yaml/);
+    // a fresh clone: git-ignored secrets are absent until the next generate makes them
+    const secrets = JSON.parse(read(dir, '.dockforge/manifest.json')).secrets as string[];
+    for (const s of secrets) unlinkSync(path.join(dir, s));
+    const info = runCli(['status'], dir);
+    expect(info.code, info.stdout).toBe(0);
+    expect(info.stdout).toMatch(/edited\s+compose\.yaml/);
+    if (secrets.length > 0) expect(info.stdout).toContain(`secret-absent  ${secrets[0]}`);
+    const json = JSON.parse(runCli(['status', '--json'], dir).stdout);
+    expect(json).toMatchObject({ command: 'status', exitCode: 0, upToDate: true });
+    expect(json.files).toContainEqual(expect.objectContaining({ path: 'compose.yaml', state: 'edited', drift: false }));
+    runCli(['generate'], dir); // makes the secrets
+    expect(runCli(['status'], dir).code).toBe(0);
+
+    // a file deleted on purpose is ejected (information); the kustomization that listed it is drift
     unlinkSync(path.join(dir, 'k8s/service.yaml'));
-    expect(runCli(['status'], dir).stdout).toMatch(/missing\s+k8s\/service\.yaml/);
+    const ejected = runCli(['status'], dir);
+    expect(ejected.stdout).toMatch(/ejected\s+k8s\/service\.yaml/);
+    expect(ejected.stdout).toMatch(/drifted\s+k8s\/kustomization\.yaml/);
+    expect(ejected.code).toBe(1);
+    runCli(['generate'], dir);
+    expect(runCli(['status'], dir).code).toBe(0);
+    // kustomize lists only files that exist (kubectl kustomize k8s/ would fail on a missing one)
+    const resources = parseYaml(read(dir, 'k8s/kustomization.yaml')).resources as string[];
+    expect(resources).not.toContain('service.yaml');
+    for (const r of resources) expect(existsSync(path.join(dir, 'k8s', r)), r).toBe(true);
+
+    // answers that would change files: drift, and a file the answers add is missing
     edit(dir, 'k8s/deployment.yaml', 'replicas: 1', 'replicas: 3');
     writeFileSync(
       path.join(dir, '.dockforge/answers.yaml'),
       read(dir, '.dockforge/answers.yaml').replace('database: sqlite', 'database: postgres'),
     );
-    expect(runCli(['status'], dir).stdout).toMatch(/drifted\s+k8s\/deployment\.yaml/);
+    const drift = runCli(['status', '--json'], dir);
+    expect(drift.code).toBe(1);
+    expect(JSON.parse(drift.stdout).files).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'k8s/deployment.yaml', state: 'drifted', drift: true }),
+        expect.objectContaining({ path: 'k8s/postgres.yaml', state: 'missing', drift: true }),
+      ]),
+    );
     runCli(['generate'], dir);
     const conflicted = runCli(['status'], dir);
     expect(conflicted.code).toBe(1);

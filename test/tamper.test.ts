@@ -87,7 +87,7 @@ describe('entries that are not regular files', () => {
     expect(res.code).toBe(3);
     expect(res.stderr).toBe(
       'dockforge: Dockerfile is a FIFO, not a regular file: dockforge reads and writes only regular files; ' +
-        'move it away\n',
+        'move it away; nothing was written\n',
     );
     expect(treeHash(dir)).toBe(before);
   });
@@ -100,7 +100,8 @@ describe('entries that are not regular files', () => {
     const res = runCli(['generate'], dir);
     expect(res.code).toBe(3);
     expect(res.stderr).toBe(
-      `dockforge: ${at} is a FIFO, not a regular file: dockforge reads and writes only regular files; move it away\n`,
+      `dockforge: ${at} is a FIFO, not a regular file: dockforge reads and writes only regular files; move it away; ` +
+        'nothing was written\n',
     );
   });
 

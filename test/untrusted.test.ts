@@ -140,7 +140,9 @@ describe('item 8: the record is validated against its schema', () => {
     const res = runCli(['generate'], dir);
     expect(res.code).toBe(2);
     expect(res.stderr).toBe(
-      'dockforge: invalid .dockforge/manifest.json at /ejected: must be array (restore it from version control)\n',
+      'dockforge: invalid .dockforge/manifest.json at /ejected: must be array: restore it with git checkout -- ' +
+        '.dockforge/manifest.json; without a good copy, delete it and run dockforge init --force (files are ' +
+        'rewritten from the answers: commit first, then git diff shows the edits to bring back)\n',
     );
   });
 });
@@ -174,7 +176,7 @@ describe('item 8: environment errors are one line naming the path, exit 3', () =
     expect(res.code).toBe(3);
     expect(res.stderr).toBe(
       'dockforge: .dockforge/answers.yaml is a folder, not a regular file: dockforge reads and writes only ' +
-        'regular files; move it away\n',
+        'regular files; move it away; nothing was written\n',
     );
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(treeHash(dir)).toBe(before);
@@ -186,7 +188,7 @@ describe('item 8: environment errors are one line naming the path, exit 3', () =
     const res = runCli(['init', '--yes'], dir);
     expect(res.code).toBe(3);
     expect(res.stderr).toMatch(
-      /^dockforge: cannot \w+ \.dockforge\/\S+: .*\(ENOTDIR\): move or remove the file that is in the way\n$/,
+      /^dockforge: cannot \w+ \.dockforge\/\S+: .*\(ENOTDIR\): move or remove the file that is in the way; nothing/,
     );
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -12,6 +12,7 @@ import { render } from '../src/render/render.js';
 import { goMainProblem } from '../src/stacks/go.js';
 import { resolvePack } from '../src/templates/pack.js';
 import { emptyDetection } from '../src/vocabulary.js';
+import { k8sErrors } from './helpers/manifests.js';
 
 /** `init --yes` answers for a Go service with these given values (no detection). */
 const answersFor = (given: Record<string, unknown>) =>
@@ -115,4 +116,35 @@ describe('name: every derived Kubernetes name is valid', () => {
     expect(serviceName(`${'x'.repeat(42)}-y`)).toBe('x'.repeat(42));
     expect(serviceName('---')).toBe('app');
   });
+});
+
+describe('answer strings are YAML strings in every YAML file', () => {
+  // names YAML 1.1 (go-yaml v2, used by kubectl and kustomize) or 1.2 reads as booleans or null
+  it.each(['true', 'yes', 'on', 'off', 'no', 'null', 'y', 'n'])(
+    'name %s: every label value and name reads back as a string; kubernetes-models accepts the objects',
+    async (name) => {
+      for (const database of ['none', 'postgres', 'sqlite']) {
+        const { answers } = await answersFor({ name, database, env: 'ON=yes,NULL=1e3' });
+        const rendered = await render(answers, await resolvePack(), '0.1.0', []);
+        for (const file of rendered.files.filter((f) => /\.ya?ml$/.test(f.path))) {
+          for (const version of ['1.1', '1.2'] as const) {
+            for (const doc of parseAllDocuments(file.content, { version })) {
+              const obj = doc.toJS() as Record<string, any>;
+              if (file.path.startsWith('k8s/') && obj?.kind !== 'Kustomization') {
+                expect(obj.metadata.name, `${file.path} (${version})`).toMatch(new RegExp(`^${name}(-|$)`));
+                for (const v of Object.values(obj.metadata.labels ?? {})) expect(typeof v).toBe('string');
+                if (version === '1.2') expect(k8sErrors(obj), file.path).toEqual([]);
+              }
+              if (file.path === 'compose.yaml') {
+                const env = obj.services.app.environment as Record<string, unknown>;
+                expect(env.ON).toBe('yes');
+                expect(env.NULL).toBe('1e3');
+                if (database === 'postgres') expect(obj.services.db.environment.POSTGRES_USER).toBe(name);
+              }
+            }
+          }
+        }
+      }
+    },
+  );
 });

@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import type { Document, Pair } from 'yaml';
-import { isMap, isScalar, parse as parseYaml, parseDocument, stringify } from 'yaml';
-import { UsageError, clip, formatBytes } from '../errors.js';
+import { isMap, isScalar, parseDocument, stringify } from 'yaml';
+import { UsageError, clip, formatBytes, quote } from '../errors.js';
 import { readRegularFile } from '../files.js';
 import type { Answers } from '../vocabulary.js';
 import { ANSWERS_PATH } from '../vocabulary.js';
@@ -39,40 +39,77 @@ export interface SavedAnswers {
 /**
  * Read and validate the answers file of `root`.
  * @returns undefined when the file does not exist.
+ * @param running the version of this dockforge: a file written by a newer one is refused.
  * @throws UsageError when it is larger than {@link ANSWERS_MAX_BYTES} (checked before reading
- *   it whole), is not valid YAML or holds an invalid answer (names the field; echoed values are
- *   cut to 80 characters).
+ *   it whole), is not valid YAML (line and column named), is empty, is not a mapping, was written
+ *   by a newer dockforge, or holds an invalid answer (names the field; echoed values are cut to
+ *   80 characters). Each message ends with what to do.
  * @throws EnvironmentError (exit 3) when the path is a folder, FIFO, socket or device (never
  *   opened: a FIFO would block); the errno error of `open` or `read` (EACCES, ENOTDIR, …)
  *   otherwise, which the CLI reports as exit 3 with the path.
  */
-export async function readAnswers(root: string): Promise<SavedAnswers | undefined> {
+export async function readAnswers(root: string, running?: string): Promise<SavedAnswers | undefined> {
   const text = await readRegularFile(path.join(root, ANSWERS_PATH), ANSWERS_PATH, {
     maxBytes: ANSWERS_MAX_BYTES,
     tooLarge,
   });
   if (text === undefined) return undefined;
-  let doc: Record<string, unknown>;
-  try {
-    doc = (parseYaml(text) ?? {}) as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError(`invalid ${ANSWERS_PATH}: ${clip((e as Error).message.split('\n')[0] ?? '', 200)}`);
+  const doc = parseDocument(text);
+  const error = doc.errors[0];
+  if (error) {
+    // yaml's message ends with "at line L, column C:" and a code excerpt: say where, once
+    const [line, col] = [error.linePos?.[0].line, error.linePos?.[0].col];
+    const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    const where = line === undefined ? '' : ` line ${line}, column ${col}`;
+    throw new UsageError(`invalid ${ANSWERS_PATH}${where}: ${clip(reason, 200)}: ${ANSWERS_HINT}`);
   }
-  if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new UsageError(`invalid ${ANSWERS_PATH}: expected a mapping of answer names to values`);
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined || (isPlainObject(value) && Object.keys(value).length === 0)) {
+    throw new UsageError(`invalid ${ANSWERS_PATH}: it is empty: ${ANSWERS_HINT}`);
   }
-  const meta = (doc._dockforge ?? {}) as Record<string, unknown>;
-  const { _dockforge: _, ...rest } = doc;
+  if (!isPlainObject(value)) {
+    const found = Array.isArray(value) ? 'a list' : `the ${typeof value} ${quote(clip(String(value), 40))}`;
+    throw new UsageError(
+      `invalid ${ANSWERS_PATH}: expected a mapping of answer names to values (key: value lines), ` +
+        `found ${found}: ${ANSWERS_HINT}`,
+    );
+  }
+  const meta = (isPlainObject(value._dockforge) ? value._dockforge : {}) as Record<string, unknown>;
+  const { _dockforge: _, ...rest } = value;
+  const version = clip(String(meta.version ?? ''));
+  if (running && newerVersion(version, running)) {
+    throw new UsageError(
+      `${ANSWERS_PATH} was written by dockforge ${version}, newer than this one (${running}): ` +
+        `run npx dockforge@${version} (or newer), or upgrade dockforge`,
+    );
+  }
   try {
-    return {
-      answers: validateAnswers(rest),
-      version: clip(String(meta.version ?? '')),
-      pack: clip(String(meta.pack ?? '')),
-      text,
-    };
+    return { answers: validateAnswers(rest), version, pack: clip(String(meta.pack ?? '')), text };
   } catch (e) {
     throw new UsageError(`invalid ${ANSWERS_PATH}: ${(e as Error).message}`);
   }
+}
+
+/** What to do about an answers file that cannot be read, appended to its errors. */
+const ANSWERS_HINT = `fix it, restore it with git checkout -- ${ANSWERS_PATH}, or delete it and run dockforge init`;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * True when semver `a` (major.minor.patch, a pre-release suffix ignored) is newer than `b`;
+ * false when either is not a version.
+ */
+export function newerVersion(a: string, b: string): boolean {
+  const parse = (v: string): number[] | undefined => {
+    const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v);
+    return m ? m.slice(1).map(Number) : undefined;
+  };
+  const [x, y] = [parse(a), parse(b)];
+  if (!x || !y) return false;
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! > y[i]!;
+  return false;
 }
 
 function tooLarge(size: number): UsageError {

@@ -4,7 +4,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fieldSpec, fieldTable } from '../answers/fields.js';
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
+import type { FieldSpec } from '../vocabulary.js';
 
 /**
  * Resolve `--dir` to an absolute, existing directory.
@@ -23,38 +24,93 @@ export async function projectRoot(dir: string | undefined): Promise<string> {
 }
 
 /**
- * Parse repeated `--set key=value` into raw answer values (keys as given; aliases allowed).
- * @throws UsageError for an item without `=` or an unknown key.
+ * Parse repeated `--set key=value` into raw answer values, keyed by the field's current name
+ * (an alias such as `runtime` counts as `base`). The same key given twice with the same value is
+ * one answer.
+ * @throws UsageError for an item without `=`, an unknown key, or one key given two different values.
  */
 export function parseSets(sets: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of sets ?? []) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new UsageError(`invalid --set ${JSON.stringify(item)}: expected key=value`);
-    const key = item.slice(0, eq).trim();
-    if (!fieldSpec(key)) {
+    if (eq <= 0) throw new UsageError(`invalid --set ${quote(item)}: expected key=value`);
+    const given = item.slice(0, eq).trim();
+    const spec = fieldSpec(given);
+    if (!spec) {
       const keys = fieldTable()
         .map((f) => f.key)
         .join(', ');
-      throw new UsageError(`invalid --set ${JSON.stringify(item)}: unknown answer "${key}" (expected one of ${keys})`);
+      throw new UsageError(`invalid --set ${quote(item)}: unknown answer "${given}" (expected one of ${keys})`);
     }
-    out[key] = item.slice(eq + 1);
+    const value = item.slice(eq + 1);
+    if (out[spec.key] !== undefined && out[spec.key] !== value) conflict(spec.key, [out[spec.key]!, value]);
+    out[spec.key] = value;
   }
   return out;
 }
 
+/** @throws UsageError naming an answer given two different values. */
+function conflict(key: string, values: unknown[]): never {
+  const shown = [...new Set(values.map((v) => quote(String(v))))].join(' and ');
+  throw new UsageError(`conflicting values for ${key}: ${shown} (give it once)`);
+}
+
 /**
- * The answers given as flags (`--language go`, `--runtime` for `--base`), from the field
- * table's flag fields. A repeated flag arrives as an array: the last one wins.
+ * The single value of an option that may only be given once (`--dir a --dir b` arrives as an
+ * array): repeats of the same value are one value.
+ * @throws UsageError when it was given two different values.
  */
-export function flagAnswers(args: Record<string, unknown>): Record<string, unknown> {
-  const given: Record<string, unknown> = {};
+export function single<T>(name: string, value: T | T[] | undefined): T | undefined {
+  if (!Array.isArray(value)) return value;
+  if (new Set(value.map(String)).size > 1) conflict(name, value);
+  return value[value.length - 1];
+}
+
+/**
+ * The answers given on the command line: `--set key=value` and the field table's flag fields
+ * (`--language go`, `--runtime` for `--base`), keyed by the field's current name.
+ * @throws UsageError for a bad `--set`, or an answer given two different values (a repeated
+ *   flag, a flag and its alias, or a flag and `--set`).
+ */
+export function givenAnswers(args: Record<string, unknown>): Record<string, unknown> {
+  const given: Record<string, unknown> = parseSets(args.set as string[] | undefined);
   for (const spec of fieldTable().filter((f) => f.flag)) {
-    // yargs fills a flag and its aliases alike: read the field's own name first
+    // yargs fills a flag and its aliases with the same values: read the field's own name first
     const name = [spec.key, ...(spec.aliases ?? [])].find((n) => args[n] !== undefined);
     if (name === undefined) continue;
-    const value = args[name];
-    given[spec.key] = Array.isArray(value) ? value[value.length - 1] : value;
+    const value = single(spec.key, args[name]);
+    if (given[spec.key] !== undefined && String(given[spec.key]) !== String(value)) {
+      conflict(spec.key, [given[spec.key], value]);
+    }
+    given[spec.key] = value;
   }
   return given;
+}
+
+/**
+ * The answers `--set` accepts, one entry each (`key  description: allowed values`, wrapped under
+ * the description at `columns`), for the commands' `--help`. From the field table, so a
+ * language's or service's own fields appear (marked `[go]`, `[sqlite]`, …).
+ */
+export function answerKeysHelp(columns = 100): string {
+  const fields = fieldTable();
+  const indent = Math.max(...fields.map((f) => f.key.length)) + 4;
+  const scope = (f: FieldSpec): string => (f.language ? ` [${f.language}]` : f.service ? ` [${f.service}]` : '');
+  const wrap = (text: string): string[] => {
+    const lines: string[] = [];
+    let line = '';
+    for (const word of text.split(' ')) {
+      if (line && indent + line.length + 1 + word.length > columns - 1) {
+        lines.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    return [...lines, line];
+  };
+  const entries = fields.map((f) =>
+    wrap(`${f.describe}${scope(f)}: ${f.allowed}`)
+      .map((l, i) => `${i === 0 ? `  ${f.key.padEnd(indent - 2)}` : ' '.repeat(indent)}${l}`)
+      .join('\n'),
+  );
+  return ['Answers (--set key=value):', ...entries].join('\n');
 }

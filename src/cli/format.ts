@@ -4,6 +4,7 @@
 import pc from 'picocolors';
 import type { Resolved } from '../answers/resolve.js';
 import type { Action, Plan } from '../plan/reconcile.js';
+import type { PipelineResult } from '../pipeline.js';
 import type { Detection } from '../vocabulary.js';
 import { formatEvidence } from '../vocabulary.js';
 
@@ -20,17 +21,25 @@ const ACTION_COLOR: Partial<Record<Action, (s: string) => string>> = {
   deleted: pc.yellow,
 };
 
-/** The answers with where each came from, as aligned lines. */
+/**
+ * The answers with where each came from, as aligned columns: key, value, origin. Each column is
+ * as wide as its longest entry (values over 40 characters push only their own origin) plus two
+ * spaces, so no two columns ever touch.
+ */
 export function formatAnswers(resolved: Resolved, detection: Detection): string {
-  const lines: string[] = [];
+  const rows: [string, string, string][] = [];
   for (const [key, value] of Object.entries(resolved.answers)) {
     const origin = resolved.origin[key];
     if (!origin) continue;
     const f = detection.findings[key];
     const from = origin === 'detected' && f ? `detected (${formatEvidence(f.evidence)})` : origin;
-    lines.push(`  ${key.padEnd(16)}${String(value).padEnd(18)}  ${pc.dim(from)}`);
+    rows.push([key, String(value) === '' ? '""' : String(value), from]);
   }
-  return lines.join('\n');
+  const keyWidth = Math.max(0, ...rows.map((r) => r[0].length)) + 2;
+  const valueWidth = Math.min(40, Math.max(0, ...rows.map((r) => r[1].length))) + 2;
+  return rows
+    .map(([key, value, from]) => `  ${key.padEnd(keyWidth)}${value.padEnd(valueWidth - 2)}  ${pc.dim(from)}`)
+    .join('\n');
 }
 
 /** Summary of what was written (or would be), one line per file. */
@@ -61,4 +70,43 @@ export function formatWarnings(detection: Detection): string {
 /** The message printed when conflicts of an earlier run block a run. */
 export function pendingMessage(pending: string[]): string {
   return `dockforge: resolve the conflicts first (markers or .rej files remain): ${pending.join(', ')}\n`;
+}
+
+/**
+ * The `--json` object of `init` and `generate`, one line:
+ *
+ * ```
+ * { "command": "init" | "generate", "root": "/abs", "exitCode": 0 | 1, "dryRun": bool,
+ *   "answers": { "<key>": value }, "origin": { "<key>": "flag" | "saved" | "detected" | "default" | "asked" },
+ *   "changes": [ { "path": "Dockerfile", "action": "created" | "updated" | "merged" | …, "detail"?: "…" } ],
+ *   "conflicts": [ "<path>" ], "pending": [ "<path>" ],
+ *   "warnings": [ { "code": "…", "message": "…", "evidence": [ { "file": "…", "line": 3 } ] } ],
+ *   "notes": [ "…" ] }
+ * ```
+ */
+export function runJson(r: {
+  command: 'init' | 'generate';
+  root: string;
+  exitCode: number;
+  dryRun: boolean;
+  result: PipelineResult;
+}): string {
+  const { plan, resolved, detection, pending } = r.result;
+  return `${JSON.stringify({
+    command: r.command,
+    root: r.root,
+    exitCode: r.exitCode,
+    dryRun: r.dryRun,
+    answers: resolved?.answers ?? {},
+    origin: resolved?.origin ?? {},
+    changes: (plan?.changes ?? []).map((c) => ({
+      path: c.path,
+      action: c.action,
+      ...(c.detail ? { detail: c.detail } : {}),
+    })),
+    conflicts: plan?.conflicts ?? [],
+    pending,
+    warnings: detection.warnings.map((w) => ({ code: w.code, message: w.message, evidence: w.evidence })),
+    notes: detection.notes,
+  })}\n`;
 }

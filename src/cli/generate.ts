@@ -8,8 +8,8 @@ import pc from 'picocolors';
 import { UsageError } from '../errors.js';
 import { planDiff } from '../plan/reconcile.js';
 import { runPipeline } from '../pipeline.js';
-import { parseSets, projectRoot } from './args.js';
-import { formatChanges, formatWarnings, pendingMessage } from './format.js';
+import { parseSets, projectRoot, single } from './args.js';
+import { formatChanges, formatWarnings, pendingMessage, runJson } from './format.js';
 
 export interface GenerateArgs {
   dir?: string;
@@ -17,6 +17,7 @@ export interface GenerateArgs {
   dryRun?: boolean;
   force?: boolean;
   conflict?: string;
+  json?: boolean;
 }
 
 /**
@@ -38,9 +39,10 @@ async function gitDirty(root: string): Promise<boolean> {
  * @throws UsageError (exit 2) when there are no saved answers or an answer is invalid.
  */
 export async function runGenerate(args: GenerateArgs, version: string): Promise<number> {
-  const root = await projectRoot(args.dir);
-  if (args.conflict !== undefined && args.conflict !== 'inline' && args.conflict !== 'rej') {
-    throw new UsageError(`invalid conflict ${JSON.stringify(args.conflict)}: expected inline, rej`);
+  const root = await projectRoot(single('dir', args.dir));
+  const conflict = single('conflict', args.conflict);
+  if (conflict !== undefined && conflict !== 'inline' && conflict !== 'rej') {
+    throw new UsageError(`invalid conflict ${JSON.stringify(conflict)}: expected inline, rej`);
   }
   const given = parseSets(args.set);
   if (!args.dryRun && (await gitDirty(root))) {
@@ -55,26 +57,33 @@ export async function runGenerate(args: GenerateArgs, version: string): Promise<
     version,
     given,
     force: args.force,
-    conflict: args.conflict as 'inline' | 'rej' | undefined,
+    conflict,
     write: !args.dryRun,
   });
   const plan = result.plan;
+  const dryRun = Boolean(args.dryRun);
+  const json = (exitCode: number): void => {
+    if (args.json) process.stdout.write(runJson({ command: 'generate', root, exitCode, result, dryRun }));
+  };
   if (!plan) {
     process.stderr.write(pendingMessage(result.pending));
+    json(1);
     return 1;
   }
-  if (args.dryRun) process.stdout.write(planDiff(plan));
-  process.stdout.write(`${formatChanges(plan, root, Boolean(args.dryRun))}\n`);
-  process.stdout.write(formatWarnings(result.detection));
+  const out = args.json ? process.stderr : process.stdout;
+  if (dryRun) out.write(planDiff(plan));
+  out.write(`${formatChanges(plan, root, dryRun)}\n`);
+  out.write(formatWarnings(result.detection));
   const dropped = plan.changes.filter((c) => c.action === 'forced');
   if (dropped.length > 0) {
-    process.stdout.write(`${pc.yellow('--force')} dropped edits in: ${dropped.map((c) => c.path).join(', ')}\n`);
+    out.write(`${pc.yellow('--force')} dropped edits in: ${dropped.map((c) => c.path).join(', ')}\n`);
   }
-  if (plan.conflicts.length > 0) {
-    process.stdout.write(
+  const exitCode = plan.conflicts.length > 0 ? 1 : 0;
+  if (exitCode === 1) {
+    out.write(
       `${pc.red('conflicts')} in ${plan.conflicts.join(', ')}: resolve them, then run dockforge generate again\n`,
     );
-    return 1;
   }
-  return 0;
+  json(exitCode);
+  return exitCode;
 }

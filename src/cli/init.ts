@@ -5,8 +5,9 @@
  */
 import pc from 'picocolors';
 import { runPipeline } from '../pipeline.js';
-import { flagAnswers, parseSets, projectRoot } from './args.js';
-import { formatAnswers, formatChanges, formatWarnings, pendingMessage } from './format.js';
+import { givenAnswers, projectRoot, single } from './args.js';
+import { planDiff } from '../plan/reconcile.js';
+import { formatAnswers, formatChanges, formatWarnings, pendingMessage, runJson } from './format.js';
 
 export interface InitArgs {
   dir?: string;
@@ -17,22 +18,50 @@ export interface InitArgs {
 }
 
 /**
+ * In a terminal: list the files dockforge did not write that `init` would replace and ask
+ * whether to overwrite them (default no), as `docker init` does.
+ * @returns true to overwrite, false to stop.
+ */
+async function confirmOverwrite(paths: string[]): Promise<boolean> {
+  const { confirm } = await import('@inquirer/prompts');
+  process.stdout.write(
+    `${pc.yellow('warning')}: these files exist and dockforge did not write them:\n` +
+      `${paths.map((p) => `  - ${p}`).join('\n')}\n`,
+  );
+  return confirm({ message: 'Overwrite them?', default: false });
+}
+
+/**
  * Run `init`.
  * @returns the exit code: 0, or 1 when conflicts were left in files (or block the run).
  * @throws UsageError (exit 2, nothing written) for bad input or files that would be overwritten.
  */
 export async function runInit(args: InitArgs, version: string): Promise<number> {
-  const root = await projectRoot(args.dir);
-  const given = { ...parseSets(args.set), ...flagAnswers(args) };
-  const interactive = !args.yes && Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const root = await projectRoot(single('dir', args.dir));
+  const given = givenAnswers(args);
+  const json = Boolean(args.json);
+  const dryRun = Boolean(args['dry-run'] ?? args.dryRun);
+  // with --json stdout carries only the JSON object, so prompts (on stdout) are never shown
+  const interactive = !args.yes && !json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const mode = args.yes ? 'yes' : interactive ? 'interactive' : 'non-interactive';
-  const result = await runPipeline({ command: 'init', root, version, given, mode, force: args.force, write: true });
+  const result = await runPipeline({
+    command: 'init',
+    root,
+    version,
+    given,
+    mode,
+    force: args.force,
+    write: !dryRun,
+    confirmOverwrite: interactive ? confirmOverwrite : undefined,
+  });
   if (!result.plan || !result.resolved) {
     process.stderr.write(pendingMessage(result.pending));
+    if (json) process.stdout.write(runJson({ command: 'init', root, exitCode: 1, result, dryRun }));
     return 1;
   }
   const { plan, resolved, detection } = result;
-  const out = process.stdout;
+  const secrets = (result.rendered?.secrets ?? []).map((x) => x.path);
+  const out = json ? process.stderr : process.stdout;
   const a = resolved.answers;
   out.write(
     `${pc.bold('dockforge')} ${version}: ${a.language} · ${a.database} · ${a.base} · ` +
@@ -44,23 +73,32 @@ export async function runInit(args: InitArgs, version: string): Promise<number> 
     out.write(`${pc.yellow('note')}: no health route found in the code: health checks and probes are TCP checks\n`);
   }
   out.write(formatWarnings(detection));
-  out.write(`${formatChanges(plan, root, false)}\n`);
-  if (plan.conflicts.length > 0) {
+  if (dryRun) out.write(planDiff(plan));
+  out.write(`${formatChanges(plan, root, dryRun)}\n`);
+  const exitCode = plan.conflicts.length > 0 ? 1 : 0;
+  if (exitCode === 1) {
     out.write(
       `${pc.red('conflicts')} in ${plan.conflicts.join(', ')}: resolve them, then run dockforge generate again\n`,
     );
-    return 1;
+  } else if (!dryRun) {
+    out.write(
+      [
+        'Next:',
+        `  docker build -t ${a.image} .`,
+        `  docker compose up --build${a.database === 'postgres' ? '              # app + PostgreSQL' : ''}`,
+        `  curl http://127.0.0.1:${a.port}${a.healthPath === 'none' ? '/' : a.healthPath}`,
+        '  kubectl apply -k k8s/',
+        ...(secrets.length > 0
+          ? [
+              `Secrets ${secrets.join(', ')} are git-ignored: in a fresh clone, npx dockforge generate makes them ` +
+                '(compose and kustomize need them).',
+            ]
+          : []),
+        'See README.Docker.md. Change the stack later with: dockforge generate --set key=value',
+        '',
+      ].join('\n'),
+    );
   }
-  out.write(
-    [
-      'Next:',
-      `  docker build -t ${a.image} .`,
-      `  docker compose up --build${a.database === 'postgres' ? '              # app + PostgreSQL' : ''}`,
-      `  curl http://127.0.0.1:${a.port}${a.healthPath === 'none' ? '/' : a.healthPath}`,
-      '  kubectl apply -k k8s/',
-      'See README.Docker.md. Change the stack later with: dockforge generate --set key=value',
-      '',
-    ].join('\n'),
-  );
-  return 0;
+  if (json) process.stdout.write(runJson({ command: 'init', root, exitCode, result, dryRun }));
+  return exitCode;
 }

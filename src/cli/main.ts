@@ -5,13 +5,16 @@
  *
  * Exit codes: 0 success; 1 conflicts or drift that need a human (and unexpected errors: bugs);
  * 2 bad input (nothing written); 3 the environment stopped the run (a path dockforge cannot
- * read or write: permissions, a folder where a file belongs, a full disk).
+ * read or write: permissions, a folder where a file belongs, a full disk); 130 cancelled at a
+ * prompt (Ctrl-C, Ctrl-D), nothing written.
  */
 import { readFileSync } from 'node:fs';
 import type { Options } from 'yargs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { fieldTable } from '../answers/fields.js';
+import { answerKeysHelp } from './args.js';
+import { skipHelpCache } from './startup.js';
 import { classifyError, clip } from '../errors.js';
 
 /** dockforge's version, from its package.json. */
@@ -24,9 +27,15 @@ export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.js
 function answerFlags(): Record<string, Options> {
   const out: Record<string, Options> = {};
   for (const f of fieldTable().filter((x) => x.flag)) {
-    const values = f.choices ? f.choices.join(' | ') : f.kind === 'int' ? `${f.min}-${f.max}` : f.allowed.split(':')[0];
+    const values = f.choices
+      ? f.choices.join(' | ')
+      : f.kind === 'int'
+        ? `integer ${f.min}-${f.max}`
+        : (f.allowed.split(/ \(|: /)[0] ?? f.allowed);
     out[f.key] = {
-      type: 'string',
+      // no yargs type: the value stays the text as typed (parse-numbers off) for the field
+      // table to validate and echo; the kind is in the description instead of "[string]"
+      requiresArg: true,
       describe: `${f.describe} (${values})`,
       alias: f.aliases ? [...f.aliases] : undefined,
     };
@@ -43,7 +52,7 @@ function answerFlags(): Record<string, Options> {
 export function fail(err: unknown): never {
   const classified = classifyError(err);
   const e = classified as { exitCode?: number; message?: string; name?: string };
-  const known = e?.name === 'UsageError' || e?.name === 'EnvironmentError';
+  const known = e?.name === 'UsageError' || e?.name === 'EnvironmentError' || e?.name === 'CancelledError';
   const code = e?.name === 'UsageError' ? 2 : e?.name === 'EnvironmentError' ? 3 : (e?.exitCode ?? 1);
   const line = String(e?.message ?? classified).split('\n')[0] ?? '';
   process.stderr.write(`dockforge: ${known ? '' : 'error: '}${clip(line, 1000)}\n`);
@@ -51,8 +60,13 @@ export function fail(err: unknown): never {
   process.exit(code);
 }
 
+/** Columns of the help text: the terminal's, at most 100. */
+function helpWidth(): number {
+  return Math.min(100, process.stdout.columns || 100);
+}
+
 /** The commands, for the unknown-command message. */
-const COMMANDS = ['init', 'generate', 'status'];
+const COMMANDS = ['init', 'generate', 'status', 'detect', 'completion'];
 
 /**
  * A closed stdout or stderr (`dockforge init --yes | head -3`) ends the process quietly with the
@@ -61,7 +75,10 @@ const COMMANDS = ['init', 'generate', 'status'];
 function quietOnClosedPipe(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      if (e.code === 'EPIPE') {
+        settled = true;
+        process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      }
       throw e;
     });
   }
@@ -85,10 +102,13 @@ async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .options(answerFlags())
+          .epilogue(answerKeysHelp(helpWidth()))
           .option('dir', { type: 'string', describe: 'repository to write into', default: '.' })
           .option('yes', { alias: 'y', type: 'boolean', describe: 'accept detected values and defaults, ask nothing' })
           .option('force', { type: 'boolean', describe: 'overwrite files dockforge did not write' })
-          .option('set', { type: 'string', array: true, describe: 'any other answer, as key=value (repeatable)' }),
+          .option('set', { type: 'string', array: true, describe: 'any other answer, as key=value (repeatable)' })
+          .option('dry-run', { type: 'boolean', describe: 'print the plan and a unified diff, write nothing' })
+          .option('json', { type: 'boolean', describe: 'one JSON object on stdout (the summary goes to stderr)' }),
       async (args) => {
         const { runInit } = await import('./init.js');
         process.exitCode = await runInit(args as never, VERSION);
@@ -96,9 +116,10 @@ async function main(argv: string[]): Promise<void> {
     )
     .command(
       ['generate', 'gen'],
-      're-render from .dockforge/answers.yaml and merge into your files',
+      're-render from the saved answers, merge into your files',
       (y) =>
         y
+          .epilogue(answerKeysHelp(helpWidth()))
           .option('dir', { type: 'string', describe: 'repository', default: '.' })
           .option('set', { type: 'string', array: true, describe: 'change an answer, as key=value (repeatable)' })
           .option('dry-run', { type: 'boolean', describe: 'print a unified diff of every change, write nothing' })
@@ -109,7 +130,8 @@ async function main(argv: string[]): Promise<void> {
           .option('conflict', {
             type: 'string',
             describe: 'inline (markers, default) | rej (keep yours, write <file>.rej)',
-          }),
+          })
+          .option('json', { type: 'boolean', describe: 'one JSON object on stdout (the summary goes to stderr)' }),
       async (args) => {
         const { runGenerate } = await import('./generate.js');
         process.exitCode = await runGenerate(args as never, VERSION);
@@ -117,30 +139,71 @@ async function main(argv: string[]): Promise<void> {
     )
     .command(
       'status',
-      'exit 0 when the files equal what the answers generate now, 1 otherwise',
-      (y) => y.option('dir', { type: 'string', describe: 'repository', default: '.' }),
+      'exit 0 when generate would change nothing, 1 for drift or conflicts (CI gate)',
+      (y) =>
+        y
+          .option('dir', { type: 'string', describe: 'repository', default: '.' })
+          .option('json', { type: 'boolean', describe: 'one JSON object on stdout' }),
       async (args) => {
         const { runStatus } = await import('./status.js');
         process.exitCode = await runStatus(args as never, VERSION);
       },
     )
-    .demandCommand(1, 'missing command: expected init, generate or status')
+    .command(
+      'detect',
+      'show what detection finds: value, evidence, confidence (writes nothing)',
+      (y) =>
+        y
+          .options(answerFlags())
+          .option('dir', { type: 'string', describe: 'repository to read', default: '.' })
+          .option('set', { type: 'string', array: true, describe: 'an answer to take as given, as key=value' })
+          .option('json', { type: 'boolean', describe: 'one JSON object on stdout' }),
+      async (args) => {
+        const { runDetect } = await import('./detect.js');
+        process.exitCode = await runDetect(args);
+      },
+    )
+    .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
+    .demandCommand(1, 'missing command: expected init, generate, status, detect or completion')
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
+    // --help and --version return instead of exiting, so the process ends as a finished command
+    .exitProcess(false)
     .strict()
     .version(VERSION)
     .help()
     .alias('help', 'h')
     .showHelpOnFail(false)
     .fail((msg, err) => {
-      if (err) fail(err);
-      fail({ name: 'UsageError', message: msg });
+      // yargs' own validation errors (YError: a missing option value, …) are usage errors
+      if (err && err.name !== 'YError') fail(err);
+      fail({ name: 'UsageError', message: msg ?? err?.message });
     })
-    .wrap(Math.min(100, process.stdout.columns || 100));
+    .wrap(helpWidth());
   if (argv.length === 0) {
     // bare `dockforge`: the usage, not an error
     parser.showHelp('log');
     return;
   }
+  skipHelpCache(parser);
   await parser.parseAsync();
 }
 
-main(hideBin(process.argv)).catch(fail);
+/** True once the command has finished (or a closed pipe ended it on purpose). */
+let settled = false;
+
+/**
+ * A process that exits with status 0 before its command finished ran out of work while waiting
+ * for input: stdin was closed at a prompt (Ctrl-D). @inquirer/prompts rejects the prompt only in
+ * its own exit handler, too late for a catch, so it is reported here: `cancelled`, exit 130.
+ */
+process.on('exit', (code) => {
+  if (settled || code !== 0 || !process.stdin.isTTY) return;
+  process.stderr.write('dockforge: cancelled\n');
+  process.exitCode = 130;
+});
+
+main(hideBin(process.argv))
+  .then(() => {
+    settled = true;
+  })
+  .catch(fail);

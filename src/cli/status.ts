@@ -1,34 +1,41 @@
 /**
- * `dockforge status`: exit 0 when the files on disk equal what the saved answers generate now;
- * exit 1 with the drifted, conflicted or missing files otherwise. For CI. Writes nothing.
+ * `dockforge status`: the CI gate. Exit 0 when `generate` would change nothing; exit 1 for real
+ * drift (answers or templates would change a file, a managed file is missing), conflicts left
+ * unresolved, or answers/record that would be rewritten. Edits the merge keeps, ejected files and
+ * absent git-ignored secrets are listed as information. Writes nothing.
  */
+import { projectStatus } from '../plan/status.js';
+import type { ProjectStatus } from '../plan/status.js';
+import { RECORD_PATH } from '../plan/record.js';
 import { runPipeline } from '../pipeline.js';
-import { projectRoot } from './args.js';
+import { ANSWERS_PATH } from '../vocabulary.js';
+import { projectRoot, single } from './args.js';
+
+/** The human text of a status: drift first, then information. */
+function formatStatus(s: ProjectStatus): string {
+  const line = (f: ProjectStatus['files'][number]): string => `  ${f.state.padEnd(14)} ${f.path}  (${f.detail})`;
+  const drift = s.files.filter((f) => f.drift).map(line);
+  if (s.metadata.answers) drift.push(`  ${'drifted'.padEnd(14)} ${ANSWERS_PATH}  (generate would rewrite it)`);
+  if (s.metadata.record) drift.push(`  ${'drifted'.padEnd(14)} ${RECORD_PATH}  (generate would rewrite it)`);
+  const info = s.files.filter((f) => !f.drift).map(line);
+  const head = s.upToDate
+    ? 'up to date: generate would change nothing\n'
+    : `not up to date: generate would change these files:\n${drift.join('\n')}\n`;
+  return head + (info.length > 0 ? `information (not drift):\n${info.join('\n')}\n` : '');
+}
 
 /**
- * Run `status`: the pipeline's plan, printed.
+ * Run `status`.
+ * @param args `json`: print {@link ProjectStatus} plus `exitCode` as one JSON object on stdout.
  * @returns 0 when up to date, 1 otherwise.
  * @throws UsageError (exit 2) when there are no saved answers.
  */
-export async function runStatus(args: { dir?: string }, version: string): Promise<number> {
-  const root = await projectRoot(args.dir);
-  const { plan, pending } = await runPipeline({ command: 'status', root, version, given: {}, write: false });
-  const conflicted = new Set(pending);
-  const lines: string[] = [];
-  for (const c of conflicted) lines.push(`  conflicted  ${c}`);
-  for (const c of plan!.changes) {
-    if (conflicted.has(c.path)) continue;
-    if (c.action === 'ejected') lines.push(`  missing     ${c.path}  (deleted by you; not recreated)`);
-    else if (c.action === 'created' || c.action === 'secret') lines.push(`  missing     ${c.path}`);
-    else if (c.action === 'kept') lines.push(`  edited      ${c.path}`);
-    else if (c.action !== 'unchanged' && c.action !== 'gitignore') {
-      lines.push(`  drifted     ${c.path}  (generate would: ${c.action})`);
-    }
-  }
-  if (lines.length === 0) {
-    process.stdout.write('up to date: every file equals what the answers generate\n');
-    return 0;
-  }
-  process.stdout.write(`not up to date:\n${lines.join('\n')}\n`);
-  return 1;
+export async function runStatus(args: { dir?: string; json?: boolean }, version: string): Promise<number> {
+  const root = await projectRoot(single('dir', args.dir));
+  const { plan, pending, record } = await runPipeline({ command: 'status', root, version, given: {}, write: false });
+  const status = projectStatus(plan!, pending, record);
+  const code = status.upToDate ? 0 : 1;
+  if (args.json) process.stdout.write(`${JSON.stringify({ command: 'status', root, exitCode: code, ...status })}\n`);
+  else process.stdout.write(formatStatus(status));
+  return code;
 }

@@ -120,6 +120,11 @@ export interface Repo {
   read(rel: string): Promise<TextFile | undefined>;
   /** True when the path exists. */
   exists(rel: string): Promise<boolean>;
+  /**
+   * The entries of a folder (`.` for the root), sorted by name, `dir` true for folders (a symbolic
+   * link is listed as what it is, not followed); empty when the folder is absent or unreadable.
+   */
+  list(rel: string): Promise<{ name: string; dir: boolean }[]>;
 }
 
 /**
@@ -149,6 +154,16 @@ export async function openRepo(root: string, extensions: Iterable<string>): Prom
         return true;
       } catch {
         return false;
+      }
+    },
+    list: async (rel) => {
+      try {
+        const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
+        return entries
+          .map((e) => ({ name: e.name, dir: e.isDirectory() }))
+          .sort((a, b) => COLLATOR.compare(a.name, b.name));
+      } catch {
+        return [];
       }
     },
   };

@@ -60,6 +60,11 @@ export interface PlanOptions {
   force?: boolean;
   /** How conflicts are left: inline markers (default) or `<path>.rej`. */
   conflict?: 'inline' | 'rej';
+  /**
+   * Files dockforge did not write that the user agreed to replace (interactive `init`'s
+   * "overwrite" choice): replaced like `force` does, without forcing anything else.
+   */
+  overwrite?: ReadonlySet<string>;
 }
 
 /** A complete plan: every change, then the record and answers to write last. */
@@ -73,6 +78,9 @@ export interface Plan {
   recordText: string;
   answersText: string;
   metaChanged: boolean;
+  /** Which of the two differs from the disk (`metaChanged` is their or). */
+  recordChanged: boolean;
+  answersChanged: boolean;
   /** True when something on disk changes. */
   changed: boolean;
 }
@@ -100,6 +108,33 @@ export function deletableTest(rendered: Rendered, record: GenerationRecord | und
   const secrets = new Set([...rendered.secrets.map((s) => s.path), ...(record?.secrets ?? [])]);
   return (p) =>
     outputs.has(p) && !/(^|\/)\.git(\/|$)/.test(p) && !secrets.has(p) && p !== RECORD_PATH && p !== ANSWERS_PATH;
+}
+
+/**
+ * The managed files the user deleted: the record's ejected files and the recorded files that
+ * are not on disk (ejected by this run).
+ * @param disk the text of every path from {@link pathsToRead}.
+ */
+export function absentPaths(record: GenerationRecord | undefined, disk: DiskState): Set<string> {
+  const gone = (record?.files ?? []).filter((f) => disk.files.get(f.path) === undefined).map((f) => f.path);
+  return new Set([...(record?.ejected ?? []), ...gone]);
+}
+
+/**
+ * The rendered files that exist on disk, differ from the render and that dockforge did not write
+ * (not in the record, not ejected): the files `init` refuses to overwrite without `--force`.
+ * @param disk the text of every path from {@link pathsToRead}.
+ * @returns their paths, in pack order.
+ */
+export function foreignPaths(rendered: Rendered, record: GenerationRecord | undefined, disk: DiskState): string[] {
+  const recorded = new Set([...(record?.files ?? []).map((f) => f.path), ...(record?.ejected ?? [])]);
+  return rendered.files
+    .filter((f) => !recorded.has(f.path))
+    .filter((f) => {
+      const ours = disk.files.get(f.path);
+      return ours !== undefined && ours !== f.content;
+    })
+    .map((f) => f.path);
 }
 
 /**
@@ -150,7 +185,7 @@ export function reconcile(
       continue;
     }
     if (!rec) {
-      if (opts.force) {
+      if (opts.force || opts.overwrite?.has(file.path)) {
         changes.push({
           path: file.path,
           action: 'forced',
@@ -166,7 +201,7 @@ export function reconcile(
     keep();
   }
 
-  if (foreign.length > 0 && !opts.force) {
+  if (foreign.length > 0) {
     throw new UsageError(
       `refusing to overwrite files dockforge did not write: ${foreign.join(', ')} (move them away or pass --force)`,
     );
@@ -242,7 +277,9 @@ export function reconcile(
     ejected: [...ejected],
   };
   const recordText = recordToJson(nextRecord);
-  const metaChanged = read(RECORD_PATH) !== recordText || read(ANSWERS_PATH) !== rendered.answersText;
+  const recordChanged = read(RECORD_PATH) !== recordText;
+  const answersChanged = read(ANSWERS_PATH) !== rendered.answersText;
+  const metaChanged = recordChanged || answersChanged;
   const changed = changes.some(writes) || metaChanged;
   return {
     changes,
@@ -251,6 +288,8 @@ export function reconcile(
     recordText,
     answersText: rendered.answersText,
     metaChanged,
+    recordChanged,
+    answersChanged,
     changed,
   };
 }

@@ -8,11 +8,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { UsageError, clip, formatBytes, quote } from '../errors.js';
 import { readRegularFile } from '../files.js';
 import { confinedPath } from './disk.js';
 import { RECORD_SCHEMA } from './record.schema.js';
+import { PREBUILT_RECORD_VALIDATOR } from './record.validator.js';
 
 /** Path of the record, relative to the project root. */
 export const RECORD_PATH = '.dockforge/manifest.json';
@@ -33,6 +33,14 @@ export interface RecordedFile {
   /** The exact text generated: the merge base. */
   base: string;
 }
+
+/**
+ * What to do about a corrupt record, appended to its errors: the record is the merge base of
+ * every generated file, so the good copy is the one in version control.
+ */
+export const RECORD_HINT =
+  `restore it with git checkout -- ${RECORD_PATH}; without a good copy, delete it and run dockforge init --force ` +
+  '(files are rewritten from the answers: commit first, then git diff shows the edits to bring back)';
 
 /** The record of generated files. */
 export interface GenerationRecord {
@@ -68,15 +76,14 @@ export async function readRecord(root: string): Promise<GenerationRecord | undef
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`invalid ${RECORD_PATH}: ${clip((e as Error).message, 200)}`);
+    throw new UsageError(`invalid ${RECORD_PATH}: ${clip((e as Error).message, 200)}: ${RECORD_HINT}`);
   }
-  const validate = (validator ??= new Ajv2020({ allErrors: false, strict: true }).compile(RECORD_SCHEMA));
+  const validate = (validator ??= PREBUILT_RECORD_VALIDATOR ?? (await compileRecordSchema()));
   if (!validate(raw)) {
     const err = validate.errors?.[0];
     const pointer = err?.instancePath || '(top level)';
     throw new UsageError(
-      `invalid ${RECORD_PATH} at ${pointer}: ${err?.message ?? 'does not match its schema'}` +
-        ' (restore it from version control)',
+      `invalid ${RECORD_PATH} at ${pointer}: ${err?.message ?? 'does not match its schema'}: ${RECORD_HINT}`,
     );
   }
   const doc = raw as GenerationRecord;
@@ -85,21 +92,37 @@ export async function readRecord(root: string): Promise<GenerationRecord | undef
   for (const f of doc.files) {
     await confinedPath(root, f.path, 'manifest path');
     if (sha256(f.base) !== f.sha256)
-      throw new UsageError(`invalid ${RECORD_PATH}: base of ${quote(f.path)} does not match its sha256`);
+      throw new UsageError(
+        `invalid ${RECORD_PATH}: base of ${quote(f.path)} does not match its sha256: ${RECORD_HINT}`,
+      );
   }
   for (const p of [...doc.secrets, ...doc.ejected]) await confinedPath(root, p, 'manifest path');
   return doc;
 }
 
-/** The compiled {@link RECORD_SCHEMA}, made on first use. */
+/** The validator of {@link RECORD_SCHEMA}: the build's, or compiled on first use. */
 let validator: ValidateFunction<unknown> | undefined;
+
+/**
+ * The options the record schema is compiled with: here and by the build (scripts/build.ts,
+ * which adds ajv's standalone-code options).
+ */
+export const RECORD_AJV_OPTIONS = Object.freeze({ allErrors: false, strict: true });
+
+/** Compile {@link RECORD_SCHEMA} with ajv (imported here: a bundled run uses the build's validator). */
+async function compileRecordSchema(): Promise<ValidateFunction<unknown>> {
+  const ajv = await import('ajv/dist/2020.js');
+  // Node names the CommonJS exports; a bundler may give module.exports as the default only
+  const Ajv2020 = ajv.Ajv2020 ?? (ajv as { default?: { Ajv2020?: typeof ajv.Ajv2020 } }).default!.Ajv2020!;
+  return new Ajv2020({ ...RECORD_AJV_OPTIONS }).compile(RECORD_SCHEMA);
+}
 
 /** The record's text, refusing anything but a regular file and anything over {@link RECORD_MAX_BYTES}. */
 function readBounded(file: string): Promise<string | undefined> {
   const tooLarge = (size: number): UsageError =>
     new UsageError(
       `refusing ${RECORD_PATH}: it is ${size} bytes, the limit is ${formatBytes(RECORD_MAX_BYTES)}` +
-        ' (restore it from version control)',
+        `: ${RECORD_HINT}`,
     );
   return readRegularFile(file, RECORD_PATH, { maxBytes: RECORD_MAX_BYTES, tooLarge });
 }

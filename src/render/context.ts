@@ -47,6 +47,16 @@ export interface RenderContext extends LanguageContext, Omit<ServiceContext, 'pa
   runtimeDirList: string[];
   /** The compose healthcheck's command without `CMD`: the liveness exec probe when checks are TCP. */
   livenessCommand: string[];
+  /**
+   * Host port of the compose `dev` service: the app's port + 1 (- 1 at 65535), so `app` and `dev`
+   * can run side by side (`docker compose --profile dev watch` starts both) without a bind error.
+   */
+  devPort: number;
+  /**
+   * The git-ignored secret files the compose file and the kustomization read (`env_file`,
+   * `secretGenerator` envs), relative to the project: absent in a fresh clone until `generate`.
+   */
+  secretFiles: string[];
   /** Files under k8s/ that kustomization.yaml lists (filled in by the renderer). */
   k8sResources: string[];
   /** README.Docker.md "Before you deploy": message and `file:line` evidence (filled in by the renderer). */
@@ -113,6 +123,12 @@ export function buildContext(
     .filter(Boolean)
     .map((pair) => ({ name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1) }));
   const languageContext = language.context(answers, facts);
+  // a folder a service keeps out of the build context cannot be copied (the data folder)
+  const excluded = new Set(all((s) => s.dockerignoreExclude).map((e) => e.replace(/^\/|\/$/g, '')));
+  if (languageContext.runtimeCopy) {
+    const { all: everything, files, dirs } = languageContext.runtimeCopy;
+    languageContext.runtimeCopy = { all: everything, files, dirs: dirs.filter((d) => !excluded.has(d)) };
+  }
   // a service that needs another working directory (a relative SQLite path): run there, with
   // the interpreted language's relative start file resolved against its code folder
   // compiled languages run from /srv when the code reads folders of the repository at run time
@@ -156,6 +172,10 @@ export function buildContext(
     dockerignoreKeep: all((s) => s.dockerignoreKeep),
     singleWriter: Boolean(writer),
     singleWriterReason: writer ? writer.reason : '',
+    devPort: answers.port === 65535 ? 65534 : answers.port + 1,
+    secretFiles: [
+      ...new Set([...all((s) => s.envFiles), ...all((s) => s.secretGenerators).map((g) => `k8s/${g.env}`)]),
+    ],
     k8sResources: [],
     warnings: [],
   };

@@ -82,6 +82,8 @@ function declaredOutputs(pack: ResolvedPack, ctx: Record<string, unknown>): stri
  * @param warnings what detection found that dockforge cannot make work: README.Docker.md lists
  *   them under "Before you deploy" (none: no section).
  * @param previousAnswers the answers file as it is (its comments and key order are kept).
+ * @param absent managed files the user deleted (ejected): not listed in `k8s/kustomization.yaml`'s
+ *   resources, so `kubectl kustomize k8s/` keeps working without them.
  * @throws Error when a template fails (strict mode: an unknown variable) or renders a YAML
  *   file that does not parse — a bug in the pack, reported with the template's name.
  */
@@ -91,6 +93,7 @@ export async function render(
   version: string,
   warnings: readonly Warning[] = [],
   previousAnswers?: string,
+  absent: ReadonlySet<string> = new Set(),
 ): Promise<Rendered> {
   const ctx = buildContext(answers, { version, pack: pack.id, partialNames: pack.partialNames });
   ctx.warnings = warnings.map((w) => ({ message: w.message, evidence: formatEvidence(w.evidence) }));
@@ -99,7 +102,7 @@ export async function render(
     .map((e) => ({ ...e, path: e.path.includes('{{') ? pack.renderPath(e.path, ctx) : e.path }));
   ctx.k8sResources = entries
     .map((e) => e.path)
-    .filter((p) => p.startsWith('k8s/') && p !== 'k8s/kustomization.yaml' && /\.ya?ml$/.test(p))
+    .filter((p) => p.startsWith('k8s/') && p !== 'k8s/kustomization.yaml' && /\.ya?ml$/.test(p) && !absent.has(p))
     .map((p) => p.slice('k8s/'.length));
   const files: RenderedFile[] = [];
   for (const entry of entries) {

@@ -122,6 +122,7 @@ interface NodeAnswers extends Answers {
   nodeLockfile: boolean;
   nodeStart: string;
   nodeBuild: boolean;
+  nodeCopy: string;
   nodeBuildOutput: string;
   nodeNative: boolean;
   nodePrisma: string;
@@ -575,6 +576,108 @@ async function canExist(inp: StartInputs, file: string): Promise<boolean> {
   if (produced) return produced.has(file);
   const top = output?.value ?? file.split('/')[0]!;
   return file.startsWith(`${top}/`);
+}
+
+/**
+ * The runtime stage's copy of the sources from the `nodeCopy` answer: everything for `.` and for
+ * `next start` (it reads next.config.*, public/ and more: Next.js docs, "Self-Hosting"); else
+ * the listed files, and the folders (written with a trailing `/`).
+ */
+function nodeRuntimeCopy(a: NodeAnswers, next: boolean): { all: boolean; files: string[]; dirs: string[] } {
+  const items = String(a.nodeCopy ?? '.')
+    .split(',')
+    .filter(Boolean);
+  if (next || items.includes('.')) return { all: true, files: [], dirs: [] };
+  return {
+    all: false,
+    files: items.filter((i) => !i.endsWith('/')),
+    dirs: items.filter((i) => i.endsWith('/')).map((i) => i.slice(0, -1)),
+  };
+}
+
+/** Pack data `templates/data/node-runtime.yaml`: folders frameworks read by convention. */
+interface NodeRuntimeTable {
+  conventionalDirs: string[];
+}
+
+/**
+ * Suffixes a relative `require`/`import` of plain JavaScript resolves with (Node docs, "Modules:
+ * CommonJS", the require algorithm: LOAD_AS_FILE, LOAD_INDEX).
+ */
+const JS_RESOLVE = ['', '.js', '.cjs', '.mjs', '.json', '/index.js', '/index.cjs', '/index.mjs', '/index.json'];
+
+/** Most files followed from the start file (a bound on detection's reads). */
+const MAX_FOLLOWED = 400;
+
+/** A line that uses a string as a file-system path: a string on it names a folder the app reads. */
+const PATH_USE = new RegExp(
+  [
+    '__dirname|import\\.meta\\.(?:dirname|url)|process\\.cwd\\(\\)|\\bpath\\.|\\b(?:join|resolve)\\s*\\(',
+    'static\\s*\\(|readdir|readFile|sendFile|createReadStream|existsSync|\\bviews\\b|\\brequire\\s*\\(',
+  ].join('|'),
+);
+
+/**
+ * What the runtime stage of a plain-JavaScript app copies: `package.json`, the top-level files and
+ * folders of everything the start file loads (followed through relative `require()`, `import`
+ * and `import()`, resolved as Node does), the top-level folders a string names where the code
+ * uses a path (`path.join(__dirname, 'views')`, `express.static('public')`, `require(__dirname +
+ * '/../config/config.json')`), and the conventional folders of `node-runtime.yaml` that exist.
+ * Tests, docs and tooling the app never loads stay out of the production image.
+ * @returns the `nodeCopy` value (comma-separated top-level names), or undefined when the start
+ *   file cannot be read (the runtime then copies everything).
+ */
+export async function runtimeCopy(repo: Repo, start: string): Promise<string[] | undefined> {
+  if (!(await repo.read(start))) return undefined;
+  const top = new Map((await repo.list('.')).map((e) => [e.name, e.dir]));
+  const need = new Set<string>(['package.json']);
+  for (const dir of packData<NodeRuntimeTable>('node-runtime').conventionalDirs) if (top.get(dir)) need.add(dir);
+  const queue = [start];
+  const seen = new Set<string>();
+  const isJs = (f: string): boolean => /\.(c|m)?js$/.test(f);
+  /** Follow every JavaScript file under a top-level folder the code names (files it may load by name). */
+  const followFolder = (name: string): void => {
+    for (const f of repo.sources) if (f.startsWith(`${name}/`) && isJs(f) && !isTestFile(f)) queue.push(f);
+  };
+  while (queue.length > 0 && seen.size < MAX_FOLLOWED) {
+    const file = queue.shift()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    need.add(file.split('/')[0]!);
+    const text = await repo.read(file);
+    if (!text) continue;
+    for (const line of text.lines) {
+      for (const m of line.matchAll(
+        /(?:\brequire|\bimport)\s*\(\s*(['"`])([^'"`]+)\1|\b(?:from|import)\s+(['"])([^'"]+)\3/g,
+      )) {
+        const spec = m[2] ?? m[4] ?? '';
+        if (!spec.startsWith('.')) continue; // a package: in node_modules
+        const base = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
+        if (base.startsWith('..')) continue;
+        for (const ext of JS_RESOLVE) {
+          const candidate = `${base}${ext}`;
+          if (candidate !== '.' && (await repo.read(candidate))) {
+            if (isJs(candidate)) queue.push(candidate);
+            else need.add(candidate.split('/')[0]!);
+            break;
+          }
+        }
+      }
+      const pathUse = PATH_USE.test(line);
+      for (const m of line.matchAll(/(['"`])([^'"`\n]{1,200})\1/g)) {
+        // a string is a path on a line that uses paths, or when it says so (./x, ../x)
+        if (!pathUse && !/^\.{1,2}\//.test(m[2]!)) continue;
+        const name = m[2]!.replace(/^(?:\.{0,2}\/)+/, '').split(/[/$]/)[0]!;
+        if (!name || name === 'node_modules' || !top.has(name) || need.has(name)) continue;
+        need.add(name);
+        if (top.get(name)) followFolder(name);
+      }
+    }
+  }
+  return [...need]
+    .filter((n) => top.has(n))
+    .sort((a, b) => (a === 'package.json' ? -1 : b === 'package.json' ? 1 : a < b ? -1 : 1))
+    .map((n) => (top.get(n) ? `${n}/` : n));
 }
 
 /**
@@ -1132,6 +1235,17 @@ async function detectNode(repo: Repo, out: Detection): Promise<void> {
   } else if (!next) {
     await detectStart(inputs, out);
   }
+  if (!hasBuild && !next && f.nodeStart) {
+    // plain JavaScript: the runtime copies what the start file loads, not the whole repository
+    const copy = await runtimeCopy(repo, String(f.nodeStart.value));
+    if (copy) {
+      f.nodeCopy = { value: copy.join(','), evidence: f.nodeStart.evidence };
+      out.notes.push(
+        `the runtime image copies what ${f.nodeStart.value} loads: ${copy.join(', ')} ` +
+          '(set nodeCopy=. to copy everything)',
+      );
+    }
+  }
   if (hasBuild && f.nodeStart && !f.nodeBuildOutput) {
     const start = String(f.nodeStart.value);
     const top = start.split('/')[0]!;
@@ -1277,6 +1391,7 @@ function nodeContext(answers: Answers, facts: ServiceFacts): LanguageContext {
     httpHealth: httpHealth(a),
     composeInit: true,
     watch,
+    devSync: watch.some((w) => w.action.startsWith('sync')),
     entrypoint: distroless ? ['/nodejs/bin/node'] : ['/sbin/tini', '--', 'node'],
     cmd: nextStart ? [a.nodeStart, 'start'] : [a.nodeStart],
     devCmd: next || standalone ? ['node', NEXT_BIN, 'dev'] : ['node', ...(a.nodeBuild ? [] : ['--watch']), a.nodeStart],
@@ -1295,6 +1410,7 @@ function nodeContext(answers: Answers, facts: ServiceFacts): LanguageContext {
     // the runtime takes the sources from the build context: plain JavaScript, and `next start`
     // (it reads next.config.*, public/ and the app's own files next to .next: Next.js docs, "next start")
     runtimeSources: !a.nodeBuild || next,
+    runtimeCopy: nodeRuntimeCopy(a, next),
     alpineBuildPackages: [...(a.nodeNative ? addonTable().builder.alpine : []), ...(prisma ? ['openssl'] : [])],
     debianBuildPackages: a.nodeNative ? addonTable().builder.debian : [],
     alpineRuntimePackages: prisma ? ['openssl'] : [],
@@ -1347,6 +1463,16 @@ export const node: LanguageSupport = {
       allowed: 'a relative file path such as server.js',
       describe: 'Node start file',
       fallback: 'index.js',
+    },
+    {
+      key: 'nodeCopy',
+      kind: 'string',
+      pattern: /^\.$|^(?!\.\.?\/?(,|$))(?!.*,\.\.?\/?(,|$))[A-Za-z0-9._-]+\/?(,[A-Za-z0-9._-]+\/?)*$/,
+      allowed:
+        '. (everything), or top-level files and folders (with a trailing /) separated by commas, ' +
+        'such as package.json,server.js,src/',
+      describe: 'Node: what the runtime image copies of a plain-JavaScript app',
+      fallback: '.',
     },
     {
       key: 'nodeBuild',

@@ -28,6 +28,12 @@ export interface ServiceFacts {
  */
 export interface LanguageContext {
   /**
+   * What the runtime stage copies from the build context when not everything (`all`): files
+   * (one `COPY … ./`) and folders (`COPY <dir>/ ./<dir>/` each), top-level names. The renderer
+   * drops what a service keeps out of the build context (`dockerignoreExclude`).
+   */
+  runtimeCopy?: { all: boolean; files: string[]; dirs: string[] };
+  /**
    * File name of the executable in the image (`/usr/local/bin/<bin>`); the service name for
    * interpreted languages.
    */

@@ -5,7 +5,7 @@
  *
  * The lock is `.dockforge/lock`, created with O_CREAT|O_EXCL (`open(…, 'wx')`: atomic on local
  * file systems, POSIX open(2)) and holding `{pid, host, started}`. It is removed when the run
- * ends, also on SIGINT/SIGTERM. A lock left by a killed run is taken over when it names this
+ * ends, also on SIGINT/SIGTERM and on any process exit. A lock left by a killed run is taken over when it names this
  * host and a pid that is not alive; any other lock refuses the run.
  */
 import { promises as fs, rmSync, rmdirSync } from 'node:fs';
@@ -137,7 +137,7 @@ export async function acquireLock(root: string): Promise<Lock> {
     released = true;
     rmSync(file, { force: true });
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const cleanupSync = (): void => {
     releaseSync();
     if (createdDir) {
       try {
@@ -146,14 +146,20 @@ export async function acquireLock(root: string): Promise<Lock> {
         /* not empty: keep */
       }
     }
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    cleanupSync();
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // the process can also end without unwinding to `release` (stdin closed at a prompt)
+  process.once('exit', cleanupSync);
   return {
     async release(): Promise<void> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('exit', cleanupSync);
       if (released) return;
       released = true;
       await fs.rm(file, { force: true });

@@ -1,0 +1,123 @@
+/**
+ * `dockforge detect`: what detection finds in a repository, with evidence and confidence, and
+ * the answers `init --yes` would take from it. Writes nothing. `--json` prints one object:
+ *
+ * ```
+ * { "command": "detect", "root": "/abs/path", "language": "go" | null, "exitCode": 0 | 2,
+ *   "answers": { "<key>": { "value": …, "confidence": "certain" | "likely" | "default",
+ *                           "evidence": [ { "file": "go.mod", "line": 1, "text": "module x" } ] } },
+ *   "problem": "could not detect language: …",            // only when answers cannot be resolved
+ *   "warnings": [ { "code": "…", "message": "…", "evidence": [ … ] } ],
+ *   "notes": [ "…" ],
+ *   "candidates": [ { "dir": "backend", "language": "go", "evidence": { … } } ] }
+ * ```
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pc from 'picocolors';
+import { allLanguages } from '../registry.js';
+import { detectRun } from '../pipeline.js';
+import type { Evidence } from '../vocabulary.js';
+import { givenAnswers, projectRoot, single } from './args.js';
+
+/** How sure a value is: read from a manifest or declaration, inferred from code, or a default. */
+export type Confidence = 'certain' | 'likely' | 'default';
+
+/** Evidence with the text of its line (trimmed, at most 200 characters; empty for a whole file). */
+interface ShownEvidence extends Evidence {
+  text: string;
+}
+
+/**
+ * Confidence of a detected value by its evidence: a manifest or build file (`go.mod`,
+ * `package.json`, a Makefile, a lockfile — any file that is not a source file of a registered
+ * language) states it: certain; source code only suggests it (a port in a listen call, a route
+ * that looks like a health check): likely.
+ */
+function confidenceOf(evidence: readonly Evidence[]): Confidence {
+  const sources = new Set(allLanguages().flatMap((l) => l.sourceExtensions));
+  const fromCode = evidence.length > 0 && evidence.every((e) => sources.has(path.extname(e.file)));
+  return fromCode ? 'likely' : 'certain';
+}
+
+/** The evidence with each line's text read from the repository. */
+async function withText(root: string, evidence: readonly Evidence[]): Promise<ShownEvidence[]> {
+  const out: ShownEvidence[] = [];
+  for (const e of evidence) {
+    let text = '';
+    if (e.line > 0) {
+      try {
+        const lines = (await readFile(path.join(root, e.file), 'utf8')).split(/\r?\n/);
+        text = (lines[e.line - 1] ?? '').trim().slice(0, 200);
+      } catch {
+        text = '';
+      }
+    }
+    out.push({ file: e.file, line: e.line, text });
+  }
+  return out;
+}
+
+/**
+ * Run `detect`.
+ * @returns 0, or 2 when the answers cannot be resolved from detection (no language found): the
+ *   report still lists what was found.
+ * @throws UsageError (exit 2) for a bad `--dir` or given value.
+ */
+export async function runDetect(args: Record<string, unknown>): Promise<number> {
+  const root = await projectRoot(single('dir', args.dir as string | undefined));
+  const { detection, resolved, problem } = await detectRun(root, givenAnswers(args));
+  const answers: Record<string, { value: unknown; confidence: Confidence; evidence: ShownEvidence[] }> = {};
+  const keys = resolved ? Object.keys(resolved.answers) : Object.keys(detection.findings);
+  for (const key of keys) {
+    const f = detection.findings[key];
+    const origin = resolved?.origin[key];
+    const value = resolved ? resolved.answers[key] : f?.value;
+    if (value === undefined) continue;
+    const detected = f !== undefined && (origin === undefined || origin === 'detected');
+    answers[key] = {
+      value,
+      confidence: origin === 'flag' ? 'certain' : detected ? confidenceOf(f.evidence) : 'default',
+      evidence: detected ? await withText(root, f.evidence) : [],
+    };
+  }
+  const code = problem ? 2 : 0;
+  const warnings = await Promise.all(
+    detection.warnings.map(async (w) => ({
+      code: w.code,
+      message: w.message,
+      evidence: await withText(root, w.evidence),
+    })),
+  );
+  if (args.json) {
+    const report = {
+      command: 'detect',
+      root,
+      language: resolved?.answers.language ?? detection.findings.language?.value ?? null,
+      exitCode: code,
+      answers,
+      ...(problem ? { problem } : {}),
+      warnings,
+      notes: detection.notes,
+      candidates: detection.candidates ?? [],
+    };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return code;
+  }
+  const out = process.stdout;
+  out.write(`${pc.bold('dockforge detect')} ${root}\n`);
+  const width = Math.max(0, ...Object.keys(answers).map((k) => k.length)) + 2;
+  const valueWidth = Math.min(40, Math.max(0, ...Object.values(answers).map((a) => String(a.value).length))) + 2;
+  for (const [key, a] of Object.entries(answers)) {
+    const where = a.evidence.map((e) => (e.line > 0 ? `${e.file}:${e.line}  ${e.text}` : e.file)).join('; ');
+    const value = String(a.value) === '' ? '""' : String(a.value);
+    out.write(`  ${key.padEnd(width)}${value.padEnd(valueWidth - 2)}  ${a.confidence.padEnd(8)}  ${pc.dim(where)}\n`);
+  }
+  for (const note of detection.notes) out.write(`${pc.yellow('note')}: ${note}\n`);
+  for (const w of warnings) {
+    const where = w.evidence.map((e) => (e.line > 0 ? `${e.file}:${e.line}` : e.file)).join(', ');
+    out.write(`${pc.yellow('warning')}: ${w.message}${where ? pc.dim(`  (${where})`) : ''}\n`);
+  }
+  if (problem) process.stderr.write(`dockforge: ${problem}\n`);
+  return code;
+}

@@ -173,6 +173,29 @@ describe('SQLite where the app looks', () => {
     expect(detection.warnings.map((w) => w.code)).toContain('sqlite-seed-kubernetes');
   });
 
+  it('better-sqlite3 called without new, on a committed file of any extension: the file seeds the volume', async () => {
+    const dir = tempRepo();
+    const files: Record<string, string> = {
+      'package.json': JSON.stringify({
+        name: 'school',
+        version: '1.0.0',
+        dependencies: { 'better-sqlite3': '12.2.0' },
+      }),
+      'package-lock.json': '{ "lockfileVersion": 3, "packages": {} }\n',
+      'helpers/db.js': 'const Database = require("better-sqlite3");\nmodule.exports = Database("database.school");\n',
+      'server.js': "const db = require('./helpers/db');\nrequire('http').createServer().listen(3000);\n",
+      'database.school': 'SQLite format 3\u0000',
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      writeFileSync(path.join(dir, rel), text);
+    }
+    const { answers, files: out } = await renderRepo(dir);
+    expect(answers).toMatchObject({ sqlitePath: 'database.school', sqliteSeed: true });
+    expect(out.get('Dockerfile')).toContain('COPY --chown=10001:10001 database.school /data/database.school\n');
+    cleanup(dir);
+  });
+
   it("the database's folder leaves the build context unless code the app loads lives there", async () => {
     const write = (dir: string, files: Record<string, string>) => {
       for (const [rel, text] of Object.entries(files)) {

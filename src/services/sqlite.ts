@@ -27,7 +27,9 @@ const OPENS: RegExp[] = [
   /gorm\.Open\(\s*"sqlite3?"\s*,\s*"([^"]+)"/,
   /sqlite\.Open\(\s*"([^"]+)"/,
   /sqlite3_open(?:_v2)?\(\s*"([^"]+)"/,
-  /new\s+(?:\w+\.)*Database\(\s*["'`]([^"'`]+)["'`]/,
+  // better-sqlite3 (`new Database(f)` or `Database(f)`: its constructor works without `new`,
+  // better-sqlite3 docs, "new Database()"), node-sqlite3 (`new sqlite3.Database(f)`)
+  /(?:\bnew\s+(?:\w+\.)*|(?<![\w.])|\.)Database\(\s*["'`]([^"'`]+)["'`]/,
   /\b(?:filename|storage)\s*:\s*["'`]([^"'`]+)["'`]/,
   /["'`]((?:\.{1,2}\/|\/)?[\w./-]*\.(?:db|db3|sqlite3?))["'`]/,
 ];

@@ -55,6 +55,7 @@ export async function readAnswers(root: string, running?: string): Promise<Saved
   });
   if (text === undefined) return undefined;
   const doc = parseDocument(text);
+  lastParsed = { text, doc };
   const error = doc.errors[0];
   if (error) {
     // yaml's message ends with "at line L, column C:" and a code excerpt: say where, once
@@ -89,6 +90,9 @@ export async function readAnswers(root: string, running?: string): Promise<Saved
     throw new UsageError(`invalid ${ANSWERS_PATH}: ${(e as Error).message}`);
   }
 }
+
+/** The last answers text {@link readAnswers} parsed, and its document (never modified: updates clone it). */
+let lastParsed: { text: string; doc: Document } | undefined;
 
 /** What to do about an answers file that cannot be read, appended to its errors. */
 const ANSWERS_HINT = `fix it, restore it with git checkout -- ${ANSWERS_PATH}, or delete it and run dockforge init`;
@@ -152,7 +156,8 @@ function updateDocument(
   keys: string[],
   meta: { version: string; pack: string },
 ): string | undefined {
-  const doc: Document = parseDocument(previous);
+  // the text readAnswers just parsed is not parsed again: a copy of its document is updated
+  const doc: Document = lastParsed?.text === previous ? lastParsed.doc.clone() : parseDocument(previous);
   if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
   const map = doc.contents;
   const keyOf = (p: Pair): string | undefined => (isScalar(p.key) ? String(p.key.value) : undefined);

@@ -89,13 +89,19 @@ export interface DiskState {
 }
 
 /**
- * Read every path in `paths` (each confined to `root`), for {@link reconcile}.
- * @throws UsageError for a path outside the project; I/O errors other than ENOENT as they come.
+ * Read every path in `paths` (each confined to `root`), for {@link reconcile}. The paths are read
+ * concurrently (their file-system calls overlap in libuv's thread pool instead of waiting one
+ * after another); the result and the error reported do not depend on the order they finish in.
+ * @throws UsageError for a path outside the project; I/O errors other than ENOENT as they come
+ *   (the first in `paths` order when several fail).
  */
 export async function readDisk(root: string, paths: Iterable<string>): Promise<DiskState> {
+  const list = [...new Set(paths)];
+  const read = await Promise.allSettled(list.map(async (rel) => readIfExists(await confinedPath(root, rel), rel)));
   const files = new Map<string, string | undefined>();
-  for (const rel of new Set(paths)) {
-    files.set(rel, await readIfExists(await confinedPath(root, rel), rel));
-  }
+  read.forEach((r, i) => {
+    if (r.status === 'rejected') throw r.reason;
+    files.set(list[i]!, r.value);
+  });
   return { files };
 }

@@ -113,7 +113,9 @@ export async function render(
     } catch (e) {
       throw new Error(`template ${tpl.source} failed: ${(e as Error).message}`);
     }
-    if (/\.ya?ml$/.test(entry.path)) {
+    // YAML from a pack the test suite has not seen is parsed here (a pack bug is reported with the
+    // template's name); the shipped pack's output is parsed by the tests on every cell
+    if (/\.ya?ml$/.test(entry.path) && !tpl.shipped) {
       for (const doc of parseAllDocuments(content)) {
         if (doc.errors.length > 0) {
           throw new Error(`template ${tpl.source} rendered invalid YAML for ${entry.path}: ${doc.errors[0]!.message}`);

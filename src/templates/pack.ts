@@ -63,6 +63,12 @@ export interface CompiledTemplate {
   render: (ctx: object) => string;
   /** `name@version:<template path>` of the layer that supplied it. */
   source: string;
+  /**
+   * True when this template and every partial of the pack are the built-in pack's texts exactly as
+   * the build precompiled them: the output the test suite checks on every cell (golden files and
+   * the field's parsers), so a render need not parse its YAML again.
+   */
+  shipped: boolean;
 }
 
 /** Packs resolved into one view, top layer winning. */
@@ -287,6 +293,7 @@ export async function resolvePack(extra: string[] = []): Promise<ResolvedPack> {
     );
   }
   const paths = new Map(pathTemplates.map((p) => [p, hb.template(templateSpec(p))]));
+  const partialsShipped = layers.length === 1 && [...partials.values()].every((text) => knownSpec(text) !== undefined);
   const cache = new Map<string, CompiledTemplate>();
   return {
     layers,
@@ -313,9 +320,14 @@ export async function resolvePack(extra: string[] = []): Promise<ResolvedPack> {
         } catch {
           continue;
         }
-        if (!knownSpec(text)) await loadCompiler();
-        const compiled = hb.template(templateSpec(text));
-        const entry = { render: (ctx: object) => compiled(ctx), source: `${layer.name}@${layer.version}:${name}` };
+        const known = knownSpec(text);
+        if (!known) await loadCompiler();
+        const compiled = hb.template(known ?? templateSpec(text));
+        const entry = {
+          render: (ctx: object) => compiled(ctx),
+          source: `${layer.name}@${layer.version}:${name}`,
+          shipped: partialsShipped && known !== undefined,
+        };
         cache.set(name, entry);
         return entry;
       }

@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ignore from 'ignore';
+import type ignoreFactory from 'ignore';
 import { UsageError } from '../errors.js';
 import { confinedPath, readIfExists } from '../plan/disk.js';
 import type { Change, Plan } from '../plan/reconcile.js';
@@ -101,7 +101,13 @@ function candidates(rel: string): string[] {
  * on `candidate` itself: a match through an ignored parent folder is not the candidate's own
  * (git's layering decides parents separately).
  */
-function ownVerdict(text: string, dir: string, candidate: string, shown: string): Verdict {
+function ownVerdict(
+  ignore: typeof ignoreFactory,
+  text: string,
+  dir: string,
+  candidate: string,
+  shown: string,
+): Verdict {
   if (dir !== '' && (!candidate.startsWith(`${dir}/`) || candidate === `${dir}/`)) return undefined;
   const rel = dir === '' ? candidate : candidate.slice(dir.length + 1);
   const ig = ignore().add(text);
@@ -221,9 +227,11 @@ export async function assertSecretsIgnored(root: string, plan: Plan): Promise<vo
     let verdicts = new Map<string, Verdict>();
     if (useGit) verdicts = await gitVerdicts(layers, list);
     else {
+      // the gitignore-semantics library is loaded only here, outside a git work tree
+      const { default: ignore } = await import('ignore');
       for (const c of list) {
         let v: Verdict;
-        for (const l of layers) if ((v = ownVerdict(l.text, l.dir, c, l.shown))) break;
+        for (const l of layers) if ((v = ownVerdict(ignore, l.text, l.dir, c, l.shown))) break;
         verdicts.set(c, v);
       }
     }

@@ -57,7 +57,7 @@ export function isEnvironmentError(e: unknown): e is EnvironmentError {
 }
 
 /**
- * The user cancelled at a prompt (Ctrl-C, Ctrl-D, or "stop" when asked whether to overwrite).
+ * The user cancelled at a prompt (Ctrl-C, Ctrl-D; answering "no" to overwriting is a UsageError).
  * The CLI prints `cancelled` and exits with 130, the shell convention for an interrupt
  * (128 + SIGINT); prompts come before the first write, so nothing was written.
  */
@@ -115,15 +115,15 @@ export function environmentError(
   file: string,
 ): EnvironmentError {
   const [reason, advice] = ENVIRONMENT_CODES[code] ?? ['the system refused', 'check the path, then run again'];
-  const shown = verb === 'write in' ? `${displayPath(file).replace(/\/?$/, '/')}` : displayPath(file);
-  const advise = verb === 'write in' ? (FOLDER_ADVICE[code] ?? advice) : advice;
+  const shown = verb === 'write in' ? displayPath(file).replace(/\/?$/, '/') : displayPath(file);
+  const advise = (verb === 'write in' && FOLDER_ADVICE[code]) || advice;
   return new EnvironmentError(`cannot ${verb} ${shown}: ${reason} (${code}): ${advise}`, code, shown);
 }
 
-/** Errno codes that, on creating or renaming an entry, are the folder's doing (its permissions, its file system). */
-const FOLDER_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT']);
-
-/** Advice for a folder that refuses new entries. */
+/**
+ * Advice for a folder that refuses new entries, by the errno codes that are the folder's doing
+ * when an entry is created or renamed (its permissions, its file system).
+ */
 const FOLDER_ADVICE: Record<string, string> = {
   EACCES: 'make the folder writable (chmod u+w) or run as its owner',
   EPERM: "check the folder's permissions and attributes (immutable, ACLs)",
@@ -136,7 +136,7 @@ const FOLDER_ADVICE: Record<string, string> = {
  * file's (POSIX: creating, renaming or removing a directory entry needs write permission on it).
  */
 function folderOf(err: NodeJS.ErrnoException & { dest?: string }, file: string): string | undefined {
-  if (!FOLDER_CODES.has(err.code ?? '') || err.code === 'ENOSPC' || err.code === 'EDQUOT') return undefined;
+  if (!((err.code ?? '') in FOLDER_ADVICE)) return undefined;
   const creates =
     err.syscall === 'mkdir' ||
     err.syscall === 'rename' ||
@@ -162,7 +162,7 @@ export function classifyError(e: unknown): unknown {
   const file = err.syscall === 'rename' && err.dest ? err.dest : err.path;
   if (typeof file !== 'string') return e;
   const folder = folderOf(err, file);
-  if (folder !== undefined) return environmentError(err.code, 'write in', folder === '' ? '.' : folder);
+  if (folder !== undefined) return environmentError(err.code, 'write in', folder);
   const verb = READING.has(err.syscall ?? '') ? 'read' : err.syscall === 'open' ? 'open' : 'write';
   return environmentError(err.code, verb, path.join(path.dirname(file), path.basename(file).replace(TEMP_NAME, '$1')));
 }

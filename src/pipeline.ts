@@ -190,11 +190,24 @@ export interface DetectResult {
 export async function detectRun(root: string, given: Record<string, unknown>): Promise<DetectResult> {
   const canonical = Object.fromEntries(Object.entries(given).map(([k, v]) => [canonicalKey(k), v]));
   const detection = await detect(root, String(canonical.language ?? ''));
+  return { detection, ...(await yesAnswers(canonical, undefined, detection)) };
+}
+
+/**
+ * The answers `init --yes` would take, asking nothing: resolved, or the UsageError message that
+ * says why detection alone cannot answer (e.g. no language found).
+ * @throws anything but a UsageError.
+ */
+async function yesAnswers(
+  given: Record<string, unknown>,
+  saved: Answers | undefined,
+  detection: Detection,
+): Promise<{ resolved?: Resolved; problem?: string }> {
   try {
-    return { detection, resolved: await resolveAnswers({ given: canonical, detection, mode: 'yes' }) };
+    return { resolved: await resolveAnswers({ given, saved, detection, mode: 'yes' }) };
   } catch (e) {
     if (!isUsageError(e)) throw e;
-    return { detection, problem: e.message };
+    return { problem: e.message };
   }
 }
 
@@ -225,8 +238,9 @@ async function planRun(
   const ask = !req.force && req.mode === 'interactive' ? req.confirmOverwrite : undefined;
   /** Ask about the files of `rendered` that dockforge did not write and were not agreed to yet. */
   const confirmForeign = async (rendered: Rendered, disk: DiskState): Promise<void> => {
+    if (!ask) return;
     const foreign = foreignPaths(rendered, record, disk).filter((p) => !overwrite.has(p));
-    if (foreign.length === 0 || !ask) return;
+    if (foreign.length === 0) return;
     if (!(await ask(foreign))) {
       throw new UsageError(`stopped: nothing written (files dockforge did not write: ${foreign.join(', ')})`);
     }
@@ -237,10 +251,7 @@ async function planRun(
     if (ask) {
       // before asking anything: the files the detected answers would replace (when detection
       // alone cannot answer, e.g. no language found, the check waits for the answers)
-      const guess = await resolveAnswers({ given, saved: saved?.answers, detection, mode: 'yes' }).catch((e) => {
-        if (isUsageError(e)) return undefined;
-        throw e;
-      });
+      const guess = (await yesAnswers(given, saved?.answers, detection)).resolved;
       if (guess) {
         const first = await render(guess.answers, pack, req.version, detection.warnings, saved?.text);
         await confirmForeign(first, await readDisk(root, pathsToRead(first, record)));

@@ -19,6 +19,7 @@ import { allLanguages } from '../registry.js';
 import { detectRun } from '../pipeline.js';
 import type { Evidence } from '../vocabulary.js';
 import { givenAnswers, projectRoot, single } from './args.js';
+import { alignColumns, formatWarnings, shownValue } from './format.js';
 
 /** How sure a value is: read from a manifest or declaration, inferred from code, or a default. */
 export type Confidence = 'certain' | 'likely' | 'default';
@@ -106,18 +107,15 @@ export async function runDetect(args: Record<string, unknown>): Promise<number> 
   }
   const out = process.stdout;
   out.write(`${pc.bold('dockforge detect')} ${root}\n`);
-  const width = Math.max(0, ...Object.keys(answers).map((k) => k.length)) + 2;
-  const valueWidth = Math.min(40, Math.max(0, ...Object.values(answers).map((a) => String(a.value).length))) + 2;
-  for (const [key, a] of Object.entries(answers)) {
-    const where = a.evidence.map((e) => (e.line > 0 ? `${e.file}:${e.line}  ${e.text}` : e.file)).join('; ');
-    const value = String(a.value) === '' ? '""' : String(a.value);
-    out.write(`  ${key.padEnd(width)}${value.padEnd(valueWidth - 2)}  ${a.confidence.padEnd(8)}  ${pc.dim(where)}\n`);
-  }
+  const rows = Object.entries(answers).map(([key, a]) => [
+    key,
+    shownValue(a.value),
+    a.confidence,
+    a.evidence.map((e) => (e.line > 0 ? `${e.file}:${e.line}  ${e.text}` : e.file)).join('; '),
+  ]);
+  out.write(`${alignColumns(rows, pc.dim)}\n`);
   for (const note of detection.notes) out.write(`${pc.yellow('note')}: ${note}\n`);
-  for (const w of warnings) {
-    const where = w.evidence.map((e) => (e.line > 0 ? `${e.file}:${e.line}` : e.file)).join(', ');
-    out.write(`${pc.yellow('warning')}: ${w.message}${where ? pc.dim(`  (${where})`) : ''}\n`);
-  }
+  out.write(formatWarnings(detection));
   if (problem) process.stderr.write(`dockforge: ${problem}\n`);
   return code;
 }

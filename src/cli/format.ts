@@ -21,25 +21,45 @@ const ACTION_COLOR: Partial<Record<Action, (s: string) => string>> = {
   deleted: pc.yellow,
 };
 
+/** An answer value as printed in a column: the empty string as `""`, so the column never looks skipped. */
+export function shownValue(value: unknown): string {
+  return String(value) === '' ? '""' : String(value);
+}
+
 /**
- * The answers with where each came from, as aligned columns: key, value, origin. Each column is
- * as wide as its longest entry (values over 40 characters push only their own origin) plus two
- * spaces, so no two columns ever touch.
+ * Rows as aligned, indented lines: every column but the last is as wide as its longest entry (at
+ * most `cap` characters: a longer one pushes only its own row) plus two spaces, so no two columns
+ * ever touch; `last` styles the last column (e.g. dimmed evidence).
  */
+export function alignColumns(rows: string[][], last: (s: string) => string = (s) => s, cap = 40): string {
+  const widths = Array.from({ length: Math.max(0, ...rows.map((r) => r.length - 1)) }, (_, i) =>
+    Math.min(cap, Math.max(0, ...rows.map((r) => (i < r.length - 1 ? r[i]!.length : 0)))),
+  );
+  return rows
+    .map(
+      (r) =>
+        `  ${r
+          .slice(0, -1)
+          .map((c, i) => `${c.padEnd(widths[i]!)}  `)
+          .join('')}${last(r[r.length - 1] ?? '')}`,
+    )
+    .join('\n');
+}
+
+/** The answers with where each came from, as aligned columns (see {@link alignColumns}): key, value, origin. */
 export function formatAnswers(resolved: Resolved, detection: Detection): string {
-  const rows: [string, string, string][] = [];
+  const rows: string[][] = [];
   for (const [key, value] of Object.entries(resolved.answers)) {
     const origin = resolved.origin[key];
     if (!origin) continue;
     const f = detection.findings[key];
-    const from = origin === 'detected' && f ? `detected (${formatEvidence(f.evidence)})` : origin;
-    rows.push([key, String(value) === '' ? '""' : String(value), from]);
+    rows.push([
+      key,
+      shownValue(value),
+      origin === 'detected' && f ? `detected (${formatEvidence(f.evidence)})` : origin,
+    ]);
   }
-  const keyWidth = Math.max(0, ...rows.map((r) => r[0].length)) + 2;
-  const valueWidth = Math.min(40, Math.max(0, ...rows.map((r) => r[1].length))) + 2;
-  return rows
-    .map(([key, value, from]) => `  ${key.padEnd(keyWidth)}${value.padEnd(valueWidth - 2)}  ${pc.dim(from)}`)
-    .join('\n');
+  return alignColumns(rows, pc.dim);
 }
 
 /** Summary of what was written (or would be), one line per file. */

@@ -13,10 +13,15 @@ import { projectRoot, single } from './args.js';
 
 /** The human text of a status: drift first, then information. */
 function formatStatus(s: ProjectStatus): string {
-  const line = (f: ProjectStatus['files'][number]): string => `  ${f.state.padEnd(14)} ${f.path}  (${f.detail})`;
-  const drift = s.files.filter((f) => f.drift).map(line);
-  if (s.metadata.answers) drift.push(`  ${'drifted'.padEnd(14)} ${ANSWERS_PATH}  (generate would rewrite it)`);
-  if (s.metadata.record) drift.push(`  ${'drifted'.padEnd(14)} ${RECORD_PATH}  (generate would rewrite it)`);
+  const line = (f: { state: string; path: string; detail: string }): string =>
+    `  ${f.state.padEnd(14)} ${f.path}  (${f.detail})`;
+  const rewritten = [s.metadata.answers && ANSWERS_PATH, s.metadata.record && RECORD_PATH].filter((p): p is string =>
+    Boolean(p),
+  );
+  const drift = [
+    ...s.files.filter((f) => f.drift),
+    ...rewritten.map((path) => ({ state: 'drifted', path, detail: 'generate would rewrite it' })),
+  ].map(line);
   const info = s.files.filter((f) => !f.drift).map(line);
   const head = s.upToDate
     ? 'up to date: generate would change nothing\n'

@@ -153,7 +153,13 @@ export function reconcile(
   const ejected = new Set(record?.ejected ?? []);
   const changes: Change[] = [];
   const next: RecordedFile[] = [];
-  const foreign: string[] = [];
+  // files dockforge did not write are replaced only with --force or the user's agreement
+  const foreign = opts.force ? [] : foreignPaths(rendered, record, disk).filter((p) => !opts.overwrite?.has(p));
+  if (foreign.length > 0) {
+    throw new UsageError(
+      `refusing to overwrite files dockforge did not write: ${foreign.join(', ')} (move them away or pass --force)`,
+    );
+  }
 
   for (const file of rendered.files) {
     const ours = read(file.path);
@@ -185,26 +191,19 @@ export function reconcile(
       continue;
     }
     if (!rec) {
-      if (opts.force || opts.overwrite?.has(file.path)) {
-        changes.push({
-          path: file.path,
-          action: 'forced',
-          content: theirs,
-          before: ours,
-          detail: 'existing file replaced',
-        });
-      } else foreign.push(file.path);
+      // a file dockforge did not write, agreed to above
+      changes.push({
+        path: file.path,
+        action: 'forced',
+        content: theirs,
+        before: ours,
+        detail: 'existing file replaced',
+      });
       keep();
       continue;
     }
     changes.push(decide(file.path, ours, rec.base, theirs, opts));
     keep();
-  }
-
-  if (foreign.length > 0) {
-    throw new UsageError(
-      `refusing to overwrite files dockforge did not write: ${foreign.join(', ')} (move them away or pass --force)`,
-    );
   }
 
   // files generated last time but not in this render

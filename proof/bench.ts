@@ -2,12 +2,14 @@
  * `npm run bench`: measurements, written to docs/benchmarks.md with the date and machine.
  *
  * 1. CLI start-up: `dockforge --version`, `init --yes --force` and `status` on a copy of
- *    examples/go-sqlite, and `init --yes --force` on a copy of a real Go and a real Node
- *    repository (the first entry of each language in the corpus's corpus.json,
- *    `DOCKFORGE_CORPUS_DIR`, default ../shared/corpus; skipped when absent), each as a median
+ *    examples/go-sqlite (`init` also without the code cache, as a first run), and
+ *    `init --yes --force` on a copy of a real Go and a real Node repository (the first entry
+ *    of each language in the corpus's corpus.json, `DOCKFORGE_CORPUS_DIR`, default
+ *    ../shared/corpus; skipped when absent), each as a median
  *    wall clock and as a ratio to `node -e 0` measured in the same run: the commands take turns,
  *    round after round, and the ratio is the median of each round's ratio, so load from other
- *    processes weighs on both sides alike. `--baseline DIR`: the same rows for another build
+ *    processes weighs on both sides alike. The code cache is kept in a folder of the run's own
+ *    (`XDG_CACHE_HOME`), written by the warm-up round. `--baseline DIR`: the same rows for another build
  *    (`DIR/dist/cli/main.js`, e.g. a checkout of an earlier commit), in the same rounds.
  * 2. Image size per distroless cell next to the app payload (binary, or /app for Node), from the
  *    last `npm run e2e` report (.e2e-cache/e2e-report.json), against the seeds' figures.
@@ -37,9 +39,9 @@ function median(xs: number[]): number {
 }
 
 /** Wall-clock milliseconds of one synchronous run. */
-function timeOnce(cmd: string, args: string[], cwd: string): number {
+function timeOnce(cmd: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd, stdio: 'ignore' });
+  const r = spawnSync(cmd, args, { cwd, stdio: 'ignore', env });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
@@ -53,6 +55,8 @@ interface StartupRow {
   /** Arguments after the CLI's path. */
   args: string[];
   cwd: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
 }
 
 /** What one start-up row measured: median wall clock and the median of its per-round ratios to `node -e 0`. */
@@ -103,6 +107,14 @@ function cliTimes(runs: number, baseline?: string): StartupResult[] {
         cwd: example,
       },
       { label: '`dockforge status` on examples/go-sqlite (re-render, compare)', args: ['status'], cwd: example },
+      {
+        label:
+          '`dockforge init --yes --force` on examples/go-sqlite without the code cache ' +
+          '(`NODE_DISABLE_COMPILE_CACHE=1`: as the first run after an install or upgrade)',
+        args: init,
+        cwd: example,
+        env: { NODE_DISABLE_COMPILE_CACHE: '1' },
+      },
       ...corpusCopies(dir).map((c) => ({
         // the repository as corpus.json names it
         label: `\`dockforge init --yes --force\` on a real ${LANGUAGE_NAMES[c.language]} repository (${c.repo})`,
@@ -113,15 +125,21 @@ function cliTimes(runs: number, baseline?: string): StartupResult[] {
   };
   const rows = rowsIn(path.join(work, 'current'));
   const before = baseline ? rowsIn(path.join(work, 'baseline')) : [];
-  const floor = { cmd: process.execPath, args: ['-e', '0'], cwd: work };
-  const jobs = [
-    floor,
-    ...rows.map((r) => ({ cmd: process.execPath, args: [CLI, ...r.args], cwd: r.cwd })),
-    ...before.map((r) => ({ cmd: process.execPath, args: [baseline!, ...r.args], cwd: r.cwd })),
-  ];
-  for (const j of jobs) timeOnce(j.cmd, j.args, j.cwd); // warm the file cache; write the files once
+  // the code cache (src/cli/entry.ts) in a folder of the run's own, written by the warm-up round
+  const base = { ...process.env, XDG_CACHE_HOME: path.join(work, 'cache') };
+  const floor = { cmd: process.execPath, args: ['-e', '0'], cwd: work, env: base };
+  const job = (cli: string, r: StartupRow) => ({
+    cmd: process.execPath,
+    args: [cli, ...r.args],
+    cwd: r.cwd,
+    env: { ...base, ...r.env },
+  });
+  const jobs = [floor, ...rows.map((r) => job(CLI, r)), ...before.map((r) => job(baseline!, r))];
+  for (const j of jobs) timeOnce(j.cmd, j.args, j.cwd, j.env); // warm the file cache; write the files once
   const times = jobs.map(() => [] as number[]);
-  for (let round = 0; round < runs; round++) jobs.forEach((j, i) => times[i]!.push(timeOnce(j.cmd, j.args, j.cwd)));
+  for (let round = 0; round < runs; round++) {
+    jobs.forEach((j, i) => times[i]!.push(timeOnce(j.cmd, j.args, j.cwd, j.env)));
+  }
   rmSync(work, { recursive: true, force: true });
   const ratio = (i: number): number => median(times[i]!.map((t, round) => t / times[0]![round]!));
   return [

@@ -1,13 +1,14 @@
 /**
  * `npm run build` (after `tsc --noEmit`, the type check): the CLI as an esbuild bundle in `dist/cli/`.
  *
- * - Entry `src/cli/entry.ts` → `dist/cli/main.js` (the package's `bin`), ESM; with splitting
- *   (the default) the modules imported lazily (`main.ts`, each command, the prompts, the
- *   Handlebars compiler, ajv) become chunks next to it, loaded only when a run needs them.
- *   `--no-splitting`: one file (lazy imports inlined), for comparison. `--out DIR`: write
- *   `DIR/cli/` instead of `dist/cli/` (DIR is emptied first), e.g. to measure a variant.
- *   `--no-minify`: keep whitespace and syntax as written (readable profiles). `--clean`: remove
- *   an earlier build's chunks at once (otherwise kept for a while: see `install`).
+ * - `src/cli/main.ts` (yargs and every command) → `dist/cli/dockforge-<hash>.cjs`, one CommonJS
+ *   file: on Node 20 V8's code cache applies to scripts only, and `src/cli/entry.ts` runs this
+ *   file with it (Node ≥ 22.1: Node's compile cache). The hash in the name keys the cache.
+ * - `src/cli/entry.ts` → `dist/cli/main.js` (the package's `bin`), a small ES module that knows
+ *   the bundle's name. `--out DIR`: write `DIR/cli/` instead of `dist/cli/` (DIR is emptied
+ *   first), e.g. to measure a variant. `--no-minify`: keep whitespace and syntax as written
+ *   (readable profiles). `--clean`: remove an earlier build's files at once (otherwise kept for
+ *   a while: see `install`).
  * - The built-in pack's templates, partials and path templates precompiled
  *   (`Handlebars.precompile`, the options of `src/templates/compile.ts`) and its YAML files as
  *   JSON, each keyed by the sha256 of its text, replace the empty `src/templates/prebuilt.ts`.
@@ -96,24 +97,44 @@ function replace(file: string, contents: string): esbuild.Plugin {
 }
 
 /**
- * An esbuild plugin that makes string-width (yargs' help layout, through cliui and wrap-ansi)
- * create its `Intl.Segmenter` when it first measures a string instead of when it is loaded:
- * loading ICU's segmentation data takes tens of milliseconds, and only help text is measured
- * (see `src/cli/startup.ts`). The same object is used the same way, so the widths are the same.
- * A string-width whose source no longer has the line is bundled as it is.
+ * An esbuild plugin that makes string-width (yargs' help layout, directly and through cliui and
+ * wrap-ansi) create its module-level `Intl.Segmenter` and regular expressions when they are
+ * first used instead of when the module is loaded: loading ICU's segmentation data and parsing
+ * `/^\p{RGI_Emoji}$/v` (a set of every emoji sequence) take tens of milliseconds at each start,
+ * and only help text is ever measured (see `src/cli/startup.ts`). Each top-level
+ * `const NAME = /…/flags;` or `const NAME = new Intl.Segmenter();` becomes a function that
+ * creates the object once, and each later use of NAME calls it: the same objects are used the
+ * same way, so the widths are the same. A file without such a line is bundled as it is.
  */
-function lazySegmenter(): esbuild.Plugin {
-  const eager = 'const segmenter = new Intl.Segmenter();';
-  const lazy =
-    'let segmenterInstance;\n' +
-    'const segmenter = { segment: (text) => (segmenterInstance ??= new Intl.Segmenter()).segment(text) };';
+function lazyStringWidth(): esbuild.Plugin {
+  const decl = /^const (\w+) = (\/.+\/[dgimsuvy]*|new Intl\.Segmenter\(\));$/gm;
   return {
-    name: 'lazy Intl.Segmenter in string-width',
+    name: 'lazy Intl.Segmenter and regular expressions in string-width',
     setup(build) {
       build.onLoad({ filter: /[\\/]node_modules[\\/](.+[\\/])?string-width[\\/]index\.js$/ }, (args) => {
         const text = readFileSync(args.path, 'utf8');
-        return text.includes(eager) ? { contents: text.replace(eager, lazy), loader: 'js' } : undefined;
+        const names = [...text.matchAll(decl)].map((m) => m[1]!);
+        if (names.length === 0) return undefined;
+        let contents = text.replace(decl, (_, name: string, value: string) => {
+          return `let ${name}Instance;\nconst ${name}Get = () => (${name}Instance ??= ${value});`;
+        });
+        for (const name of names) contents = contents.replace(new RegExp(`\\b${name}\\b`, 'g'), `${name}Get()`);
+        return { contents, loader: 'js' };
       });
+    },
+  };
+}
+
+/**
+ * An esbuild plugin that leaves the import specifiers `specifiers` (exactly these: esbuild's own
+ * `external` would take `handlebars/runtime.js` along with `handlebars`) to be resolved at run time.
+ */
+function externalExactly(specifiers: string[]): esbuild.Plugin {
+  const filter = new RegExp(`^(${specifiers.map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'external modules',
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, external: true }));
     },
   };
 }
@@ -147,7 +168,6 @@ function install(staging: string, dist: string, clean: boolean): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const splitting = !argv.includes('--no-splitting');
   const minify = !argv.includes('--no-minify');
   const i = argv.indexOf('--out');
   const dist = i >= 0 && argv[i + 1] ? path.resolve(argv[i + 1]!) : path.join(REPO, 'dist');
@@ -157,37 +177,61 @@ async function main(argv: string[]): Promise<void> {
   const out = path.join(staging, 'cli');
   const prebuilt = await prebuiltModule();
   rmSync(staging, { recursive: true, force: true });
-  const result = await esbuild.build({
+  const common: esbuild.BuildOptions = {
     absWorkingDir: REPO,
-    entryPoints: { main: 'src/cli/entry.ts' },
     outdir: out,
     bundle: true,
-    splitting,
-    format: 'esm',
     platform: 'node',
     target: 'node20.19',
-    chunkNames: '[name]-[hash]',
-    // the CommonJS dependencies (yargs' shims, handlebars, ajv) call require() for Node's modules
-    banner: {
-      js: "import { createRequire as __dfRequire } from 'node:module';\nconst require = __dfRequire(import.meta.url);",
-    },
     minifyWhitespace: minify,
     minifySyntax: minify,
     legalComments: 'eof',
     metafile: true,
     logLevel: 'warning',
+  };
+  // the CLI: one CommonJS file (V8's code cache applies to scripts, not to ES modules, on Node 20)
+  const cli = await esbuild.build({
+    ...common,
+    entryPoints: { dockforge: 'src/cli/main.ts' },
+    entryNames: '[name]-[hash]',
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    // import() of what stays outside the bundle (Node's modules, handlebars, ajv) becomes
+    // require(): a script run by vm.Script has no module loader behind import()
+    supported: { 'dynamic-import': false },
+    // the sources locate package.json and templates/ from their own URL
+    define: { 'import.meta.url': '__dockforgeUrl' },
+    banner: { js: "var __dockforgeUrl = require('node:url').pathToFileURL(__filename).href;" },
     plugins: [
-      lazySegmenter(),
+      // loaded from node_modules when used: ajv only by a run from the sources (the record's
+      // validator is the build's standalone code below); Handlebars' compiler (and source-map)
+      // only for a text that was not precompiled (a team pack's, an edited template)
+      externalExactly(['ajv/dist/2020.js', 'handlebars']),
+      lazyStringWidth(),
       replace(path.join(REPO, 'src/templates/prebuilt.ts'), prebuilt.source),
       replace(path.join(REPO, 'src/plan/record.validator.ts'), recordValidatorModule()),
     ],
   });
+  const bundle = Object.keys(cli.metafile!.outputs).find((f) => f.endsWith('.cjs'));
+  if (!bundle) throw new Error('esbuild wrote no .cjs bundle');
+  // the executable: a small ES module that runs the bundle with the code cache
+  const entryHash = contentKey(readFileSync(path.join(REPO, 'src/cli/entry.ts'), 'utf8')).slice(0, 8);
+  const entry = await esbuild.build({
+    ...common,
+    entryPoints: { main: 'src/cli/entry.ts' },
+    format: 'esm',
+    define: {
+      DOCKFORGE_BUNDLE: JSON.stringify(path.basename(bundle)),
+      DOCKFORGE_CACHE_KEY: JSON.stringify(`${path.basename(bundle, '.cjs').slice('dockforge-'.length)}${entryHash}`),
+    },
+  });
   chmodSync(path.join(out, 'main.js'), 0o755);
   install(staging, dist, clean);
-  const outputs = Object.entries(result.metafile.outputs).map(([f, o]) => `${path.relative(staging, f)} ${o.bytes} B`);
+  const outputs = Object.entries({ ...cli.metafile!.outputs, ...entry.metafile!.outputs }).map(
+    ([f, o]) => `${path.relative(staging, f)} ${o.bytes} B`,
+  );
   process.stdout.write(
-    `build: ${prebuilt.templates} templates and ${prebuilt.yaml} YAML files precompiled; ` +
-      `${splitting ? 'split' : 'one file'}: ${outputs.join(', ')}\n`,
+    `build: ${prebuilt.templates} templates and ${prebuilt.yaml} YAML files precompiled; ${outputs.join(', ')}\n`,
   );
 }
 

@@ -71,7 +71,7 @@ export class CancelledError extends Error {
 }
 
 /**
- * The errors @inquirer/prompts rejects with when the user leaves a prompt: `ExitPromptError`
+ * The errors an @inquirer prompt rejects with when the user leaves a prompt: `ExitPromptError`
  * (Ctrl-C: "force closed the prompt with SIGINT"; Ctrl-D or a closed stdin: "with 0 null"),
  * `AbortPromptError` and `CancelPromptError` (@inquirer/core, lib/errors.js).
  */

@@ -48,7 +48,7 @@ const ALLOWED: Record<string, string[]> = {
   registry: ['stacks', 'services'],
   stacks: ['errors', 'vocabulary', 'detect/repo', 'templates/data'],
   services: ['errors', 'vocabulary', 'detect/repo', 'templates/data'],
-  detect: ['errors', 'vocabulary', 'registry', 'stacks', 'services'],
+  detect: ['errors', 'vocabulary', 'files', 'registry', 'stacks', 'services'],
   answers: ['errors', 'vocabulary', 'files', 'registry', 'stacks', 'services'],
   templates: ['errors', 'vocabulary'],
   render: ['errors', 'vocabulary', 'registry', 'stacks', 'services', 'answers', 'templates'],

@@ -232,6 +232,25 @@ describe("item 9: rewriting answers.yaml keeps the user's comments and key order
     expect(answersToYaml(answers, META, 'a: [unclosed\n')).toBe(answersToYaml(answers, META));
   });
 
+  it('a file just read that holds the same answers comes back untouched, however it is spaced or quoted', async () => {
+    const dir = fresh();
+    // the yaml library would re-space and re-quote this text if it serialised it again
+    const text = answersToYaml(answers, META).replace('port: 8080\n', 'port:    8080     # spaced\n');
+    const quoted = text.replace(/^name: svc$/m, "name: 'svc'");
+    for (const t of [text, quoted]) {
+      writeAt(dir, '.dockforge/answers.yaml', t);
+      const saved = (await readAnswers(dir))!;
+      expect(answersToYaml(saved.answers, META, saved.text)).toBe(t);
+      // a changed answer or version goes through the document update
+      expect(answersToYaml({ ...saved.answers, port: 9090 }, META, saved.text)).toContain('port: 9090 # spaced\n');
+      expect(answersToYaml(saved.answers, { ...META, version: '9.9.9' }, saved.text)).toContain('version: 9.9.9');
+    }
+    // a value of another type (the string "8080") is rewritten as the answer's type
+    writeAt(dir, '.dockforge/answers.yaml', text.replace('8080', '"8080"'));
+    const saved = (await readAnswers(dir))!;
+    expect(answersToYaml(saved.answers, META, saved.text)).toContain('port: 8080 # spaced\n');
+  });
+
   it('readAnswers returns the exact text to pass back', async () => {
     const dir = fresh();
     const text = `${answersToYaml(answers, META)}# trailing note\n`;

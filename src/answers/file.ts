@@ -55,7 +55,7 @@ export async function readAnswers(root: string, running?: string): Promise<Saved
   });
   if (text === undefined) return undefined;
   const doc = parseDocument(text);
-  lastParsed = { text, doc };
+  lastParsed = { text, doc, json: undefined };
   const error = doc.errors[0];
   if (error) {
     // yaml's message ends with "at line L, column C:" and a code excerpt: say where, once
@@ -65,6 +65,7 @@ export async function readAnswers(root: string, running?: string): Promise<Saved
     throw new UsageError(`invalid ${ANSWERS_PATH}${where}: ${clip(reason, 200)}: ${ANSWERS_HINT}`);
   }
   const value: unknown = doc.toJS();
+  lastParsed.json = JSON.stringify(value);
   if (value === null || value === undefined || (isPlainObject(value) && Object.keys(value).length === 0)) {
     throw new UsageError(`invalid ${ANSWERS_PATH}: it is empty: ${ANSWERS_HINT}`);
   }
@@ -91,8 +92,11 @@ export async function readAnswers(root: string, running?: string): Promise<Saved
   }
 }
 
-/** The last answers text {@link readAnswers} parsed, and its document (never modified: updates clone it). */
-let lastParsed: { text: string; doc: Document } | undefined;
+/**
+ * The last answers text {@link readAnswers} parsed, its document (never modified: updates clone
+ * it) and its value as JSON text (when it parsed without errors).
+ */
+let lastParsed: { text: string; doc: Document; json: string | undefined } | undefined;
 
 /** What to do about an answers file that cannot be read, appended to its errors. */
 const ANSWERS_HINT = `fix it, restore it with git checkout -- ${ANSWERS_PATH}, or delete it and run dockforge init`;
@@ -132,14 +136,21 @@ function tooLarge(size: number): UsageError {
  *   key order and quoting stay; changed values are replaced, fields that no longer apply are
  *   removed, new fields are inserted after the field before them in schema order, an alias key
  *   (`runtime`) is renamed to its field (`base`) where it stands. Otherwise (absent or
- *   unparsable) the text is generated afresh with the header comment. Unchanged answers give
- *   back `previous` byte for byte when dockforge wrote it.
+ *   unparsable) the text is generated afresh with the header comment. When `previous` is the
+ *   text {@link readAnswers} just read and it holds exactly these answers (same keys in the
+ *   same order, same values and types, the same `_dockforge` block), it is given back as it is,
+ *   byte for byte, without re-serialising it.
  */
 export function answersToYaml(answers: Answers, meta: { version: string; pack: string }, previous?: string): string {
   const keys = fieldTable()
     .map((f) => f.key)
     .filter((key) => appliesTo(key, answers));
   if (previous !== undefined) {
+    // the same answers, in the same order, as the text just read holds: that text, untouched
+    const same: Record<string, unknown> = {};
+    for (const key of keys) same[key] = answers[key];
+    same._dockforge = { version: meta.version, pack: meta.pack };
+    if (lastParsed?.text === previous && lastParsed.json === JSON.stringify(same)) return previous;
     const updated = updateDocument(previous, answers, keys, meta);
     if (updated !== undefined) return updated;
   }

@@ -98,7 +98,7 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
     }
   }
 
-  let prompts: typeof import('@inquirer/prompts') | undefined;
+  let prompts: Prompts | undefined;
   for (const spec of FIELDS) {
     const key = spec.key;
     if (values[key] !== undefined) continue;
@@ -106,7 +106,7 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
     if (language && !appliesTo(key, values)) continue;
     const proposal = propose(key);
     if (opts.mode === 'interactive' && spec.ask) {
-      prompts ??= await import('@inquirer/prompts');
+      prompts ??= await loadPrompts();
       values[key] = await ask(prompts, spec, proposal);
       origin[key] = proposal && values[key] === proposal.value ? proposal.origin : 'asked';
       continue;
@@ -126,12 +126,20 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
   return { answers: validateAnswers(values as Record<string, unknown>), origin };
 }
 
+/** The two inquirer prompts the questions use. */
+interface Prompts {
+  select: typeof import('@inquirer/select').default;
+  input: typeof import('@inquirer/input').default;
+}
+
+/** Load the prompts (only when a question is asked: inquirer is not needed otherwise). */
+async function loadPrompts(): Promise<Prompts> {
+  const [select, input] = await Promise.all([import('@inquirer/select'), import('@inquirer/input')]);
+  return { select: select.default, input: input.default };
+}
+
 /** Ask one field with inquirer, prefilled with the proposal, marked "(detected)" when it was detected. */
-async function ask(
-  prompts: typeof import('@inquirer/prompts'),
-  spec: FieldSpec,
-  proposal: Proposal | undefined,
-): Promise<unknown> {
+async function ask(prompts: Prompts, spec: FieldSpec, proposal: Proposal | undefined): Promise<unknown> {
   const mark = proposal?.origin === 'detected' ? ' (detected)' : proposal?.origin === 'saved' ? ' (saved)' : '';
   if (spec.kind === 'enum') {
     return prompts.select({

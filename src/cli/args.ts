@@ -1,7 +1,7 @@
 /**
  * Command-line argument helpers shared by the commands.
  */
-import { promises as fs } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fieldSpec, fieldTable } from '../answers/fields.js';
 import { UsageError, quote } from '../errors.js';
@@ -15,7 +15,7 @@ export async function projectRoot(dir: string | undefined): Promise<string> {
   const root = path.resolve(dir ?? '.');
   let stat;
   try {
-    stat = await fs.stat(root);
+    stat = fs.statSync(root);
   } catch {
     throw new UsageError(`invalid dir ${JSON.stringify(dir)}: expected an existing directory`);
   }

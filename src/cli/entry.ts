@@ -1,19 +1,109 @@
 #!/usr/bin/env node
 /**
- * The `dockforge` executable (the bundle's entry point, `dist/cli/main.js`): turns on Node's
- * module compile cache where Node has one (`module.enableCompileCache`, Node ≥ 22.1: compiled
- * code is reused by the next run; `NODE_DISABLE_COMPILE_CACHE=1` turns it off), prints the
- * version for a lone `--version` without loading the CLI, and otherwise loads `main.ts` (yargs
- * and the commands). Kept tiny: the cache covers what is loaded after it is turned on.
+ * The `dockforge` executable (`dist/cli/main.js`, the package's `bin`): prints the version for a
+ * lone `--version` without loading the CLI, and otherwise runs the CLI bundle
+ * (`dist/cli/dockforge-<hash>.cjs`, one CommonJS file made by scripts/build.ts from `main.ts`)
+ * with compiled code reused from the previous run:
+ *
+ * - Node ≥ 22.1: Node's own module compile cache (`module.enableCompileCache`), then `require`.
+ * - Node 20–22.0 (no compile cache): V8's code cache through `vm.Script` — the bundle is run with
+ *   the `cachedData` of an earlier run of the same command; after a run without usable data,
+ *   `script.createCachedData()` at exit (it then holds every function that run compiled, not only
+ *   the top level: why not the `v8-compile-cache` package, which stores data made before the
+ *   code runs, in a shared folder under the system temp directory). The data is kept in
+ *   `$XDG_CACHE_HOME/dockforge/v8/` (default `~/.cache/dockforge/v8/`, mode 0700), one file per
+ *   build, V8 version, CPU architecture, Node options (see `optionsTag`) and command. The build's
+ *   part of the name is the content hashes of the bundle and of this file, so V8 is never handed
+ *   data of other code (V8 itself checks only the source length, its version and flags). Data
+ *   V8 rejects is replaced; files of other builds are removed when a new one is written. A
+ *   folder or file not owned by the user is not used.
+ *   `NODE_DISABLE_COMPILE_CACHE=1` turns it off (as it does Node's cache).
+ *
+ * Any failure to read or write the cache only costs time: the bundle then runs without it.
  */
-import { readFileSync } from 'node:fs';
-import module from 'node:module';
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import module, { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 
-const enableCompileCache = (module as { enableCompileCache?: () => unknown }).enableCompileCache;
-try {
-  enableCompileCache?.();
-} catch {
-  /* no cache: only slower */
+/** The CLI bundle's file name, `dockforge-<content hash>.cjs`: set by scripts/build.ts. */
+declare const DOCKFORGE_BUNDLE: string;
+/**
+ * The key of this build's code cache files: the bundle's content hash and that of this file's
+ * source (how the bundle is compiled, e.g. its dynamic import callback, is part of the data).
+ */
+declare const DOCKFORGE_CACHE_KEY: string;
+
+/** Commands whose runs get a code cache file of their own (the functions each one runs differ). */
+const COMMANDS = new Set(['init', 'generate', 'gen', 'status', 'detect', 'completion']);
+
+/** The folder of V8 code cache files, or undefined when there is no usable home folder. */
+function cacheDir(): string | undefined {
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
+  return path.isAbsolute(base) ? path.join(base, 'dockforge', 'v8') : undefined;
+}
+
+/**
+ * A tag for the options Node runs with (`process.execArgv` and `NODE_OPTIONS`, which may set V8
+ * flags: V8 rejects data made under other flags), so that runs with and without them keep a
+ * file each instead of replacing each other's: '' without options, else `-` and a 32-bit FNV-1a
+ * hash in hex.
+ */
+function optionsTag(): string {
+  const text = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ').trim();
+  if (text === '') return '';
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return `-${(h >>> 0).toString(16)}`;
+}
+
+/** True when `file` exists and belongs to the user running dockforge (always true without uids). */
+function ownedByUs(file: string): boolean {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st !== undefined && (process.getuid === undefined || st.uid === process.getuid());
+}
+
+/** Write `data` to `file` in `dir` through a temporary file and a rename; remove other bundles' files. */
+function saveCache(dir: string, file: string, prefix: string, data: Buffer): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!ownedByUs(dir)) return;
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, data, { mode: 0o600 });
+    renameSync(temp, file);
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith('dockforge-') && !name.startsWith(prefix)) unlinkSync(path.join(dir, name));
+    }
+  } catch {
+    /* no cache: only slower */
+  }
+}
+
+/** Run the CommonJS bundle `bundle` (absolute) in this context with V8 code cache data. */
+function runWithCodeCache(bundle: string, command: string): void {
+  const source = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
+  const dir = cacheDir();
+  const prefix = `dockforge-${DOCKFORGE_CACHE_KEY}-`;
+  const file = dir && path.join(dir, `${prefix}${process.versions.v8}-${process.arch}${optionsTag()}-${command}.bin`);
+  let cachedData: Buffer | undefined;
+  try {
+    if (file && ownedByUs(dir!) && ownedByUs(file)) cachedData = readFileSync(file);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new vm.Script(module.wrap(source), {
+    filename: bundle,
+    cachedData,
+  });
+  if (file && (cachedData === undefined || script.cachedDataRejected)) {
+    process.once('exit', () => saveCache(dir!, file, prefix, script.createCachedData()));
+  }
+  const wrapper = script.runInThisContext() as (...a: unknown[]) => void;
+  const mod = { exports: {} };
+  wrapper.call(mod.exports, mod.exports, createRequire(bundle), mod, bundle, path.dirname(bundle));
 }
 
 const args = process.argv.slice(2);
@@ -23,5 +113,16 @@ if (args.length === 1 && args[0] === '--version') {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   process.stdout.write(`${pkg.version}\n`);
 } else {
-  await import('./main.js');
+  const bundle = path.join(path.dirname(fileURLToPath(import.meta.url)), DOCKFORGE_BUNDLE);
+  const enableCompileCache = (module as { enableCompileCache?: () => unknown }).enableCompileCache;
+  if (enableCompileCache || process.env.NODE_DISABLE_COMPILE_CACHE) {
+    try {
+      enableCompileCache?.();
+    } catch {
+      /* no cache: only slower */
+    }
+    createRequire(import.meta.url)(bundle);
+  } else {
+    runWithCodeCache(bundle, COMMANDS.has(args[0] ?? '') ? args[0]! : 'other');
+  }
 }

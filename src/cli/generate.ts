@@ -2,7 +2,6 @@
  * `dockforge generate` (alias `gen`): re-render from `.dockforge/answers.yaml`, changed by any
  * `--set key=value`, and three-way merge the result into the files on disk.
  */
-import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pc from 'picocolors';
 import { UsageError } from '../errors.js';
@@ -26,6 +25,7 @@ export interface GenerateArgs {
  */
 async function gitDirty(root: string): Promise<boolean> {
   try {
+    const { execFile } = await import('node:child_process');
     const { stdout } = await promisify(execFile)('git', ['status', '--porcelain'], { cwd: root });
     return stdout.trim().length > 0;
   } catch {

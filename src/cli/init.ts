@@ -23,7 +23,7 @@ export interface InitArgs {
  * @returns true to overwrite, false to stop.
  */
 async function confirmOverwrite(paths: string[]): Promise<boolean> {
-  const { confirm } = await import('@inquirer/prompts');
+  const { default: confirm } = await import('@inquirer/confirm');
   process.stdout.write(
     `${pc.yellow('warning')}: these files exist and dockforge did not write them:\n` +
       `${paths.map((p) => `  - ${p}`).join('\n')}\n`,

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * dockforge's entry point: argument parsing only. Each command's module is imported when the
  * command runs, so `--help` and `--version` load nothing heavy.
@@ -193,7 +192,7 @@ let settled = false;
 
 /**
  * A process that exits with status 0 before its command finished ran out of work while waiting
- * for input: stdin was closed at a prompt (Ctrl-D). @inquirer/prompts rejects the prompt only in
+ * for input: stdin was closed at a prompt (Ctrl-D). An @inquirer prompt rejects only in
  * its own exit handler, too late for a catch, so it is reported here: `cancelled`, exit 130.
  */
 process.on('exit', (code) => {

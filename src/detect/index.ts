@@ -7,13 +7,14 @@
  * drivers here, one answer per service kind. Detection only proposes: its values prefill the
  * prompts and are used as-is by `--yes`.
  */
-import { promises as fs } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
 import { allLanguages, allServices, serviceKinds } from '../registry.js';
 import type { LanguageSupport } from '../stacks/types.js';
 import type { Detection, Evidence } from '../vocabulary.js';
 import { addEnvFinding, addWarning, COMPOSE_FILES, emptyDetection } from '../vocabulary.js';
 import { isTestFile, openRepo, toLabel } from './repo.js';
+import { compareNames } from '../files.js';
 import type { Repo } from './repo.js';
 
 export type { Detection };
@@ -41,7 +42,7 @@ const HEALTH_LITERAL = new RegExp(`["'\`](?:GET )?((?:/[A-Za-z0-9._-]+)*/(${HEAL
  * @throws only when `root` itself is unreadable; odd files are skipped.
  */
 export async function detect(root: string, prefer?: string): Promise<Detection> {
-  await fs.readdir(root);
+  fs.readdirSync(root);
   const d = emptyDetection();
   const repo = await openRepo(
     root,
@@ -150,12 +151,12 @@ async function serviceFolders(root: string): Promise<{ dir: string; language: st
   async function visit(rel: string, depth: number): Promise<void> {
     let entries;
     try {
-      entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
+      entries = fs.readdirSync(path.join(root, rel), { withFileTypes: true });
     } catch {
       return;
     }
     const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && !NOT_SERVICES.has(e.name));
-    for (const e of dirs.sort((a, b) => a.name.localeCompare(b.name)).slice(0, 40)) {
+    for (const e of dirs.sort((a, b) => compareNames(a.name, b.name)).slice(0, 40)) {
       const sub = rel ? `${rel}/${e.name}` : e.name;
       const repo = await openRepo(path.join(root, sub), exts);
       let found = false;
@@ -190,7 +191,7 @@ async function detectRuntimeDirs(repo: Repo, lang: LanguageSupport, d: Detection
     if (!candidates.has(dir)) {
       let ok = false;
       try {
-        const list = await fs.readdir(path.join(repo.root, dir), { recursive: true, withFileTypes: true });
+        const list = fs.readdirSync(path.join(repo.root, dir), { recursive: true, withFileTypes: true });
         ok = list.some((e) => e.isFile() && !CODE.test(e.name));
       } catch {
         ok = false;

@@ -2,9 +2,10 @@
  * Read-only access to the repository being detected: bounded file reads and the list of
  * source files. Language modules read through it; it never writes and never runs anything.
  */
-import { promises as fs } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
 import { DNS1123_LABEL } from '../vocabulary.js';
+import { compareNames } from '../files.js';
 
 /** Folders never scanned: VCS, dependencies, build outputs. */
 const SKIP_DIRS = new Set([
@@ -150,7 +151,7 @@ export async function openRepo(root: string, extensions: Iterable<string>): Prom
     },
     exists: async (rel) => {
       try {
-        await fs.access(path.join(root, rel));
+        fs.accessSync(path.join(root, rel));
         return true;
       } catch {
         return false;
@@ -158,10 +159,10 @@ export async function openRepo(root: string, extensions: Iterable<string>): Prom
     },
     list: async (rel) => {
       try {
-        const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
+        const entries = fs.readdirSync(path.join(root, rel), { withFileTypes: true });
         return entries
           .map((e) => ({ name: e.name, dir: e.isDirectory() }))
-          .sort((a, b) => COLLATOR.compare(a.name, b.name));
+          .sort((a, b) => compareNames(a.name, b.name));
       } catch {
         return [];
       }
@@ -171,17 +172,14 @@ export async function openRepo(root: string, extensions: Iterable<string>): Prom
 
 async function readText(root: string, rel: string): Promise<TextFile | undefined> {
   try {
-    const stat = await fs.stat(path.join(root, rel));
+    const stat = fs.statSync(path.join(root, rel));
     if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return undefined;
-    const text = await fs.readFile(path.join(root, rel), 'utf8');
+    const text = fs.readFileSync(path.join(root, rel), 'utf8');
     return { rel, lines: text.split(/\r?\n/) };
   } catch {
     return undefined;
   }
 }
-
-/** `localeCompare`'s order (the default locale and options), compiled once: much faster per comparison. */
-const COLLATOR = new Intl.Collator();
 
 /** Scan order of a folder: 0 source-like (and under one), 1 other, 2 late (assets, front end, docs, third party). */
 function folderRank(name: string, parent: number): number {
@@ -196,7 +194,7 @@ function folderRank(name: string, parent: number): number {
  */
 function walkOrder(x: string[], y: string[]): number {
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const c = x[i] === y[i] ? 0 : COLLATOR.compare(x[i]!, y[i]!);
+    const c = x[i] === y[i] ? 0 : compareNames(x[i]!, y[i]!);
     if (c !== 0) return c;
   }
   return x.length - y.length;
@@ -253,13 +251,13 @@ async function listSources(root: string, exts: Set<string>): Promise<{ sources: 
     }
     let dirents;
     try {
-      dirents = await fs.readdir(path.join(root, rel), { withFileTypes: true });
+      dirents = fs.readdirSync(path.join(root, rel), { withFileTypes: true });
     } catch {
       continue;
     }
     entries += dirents.length;
     // sorted, so which files a bound keeps does not depend on the file system's order
-    dirents.sort((a, b) => COLLATOR.compare(a.name, b.name));
+    dirents.sort((a, b) => compareNames(a.name, b.name));
     for (const e of dirents) {
       const child = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {

@@ -2,7 +2,7 @@
  * Read-only access to the project for planning: confined paths, file reads, and the state of
  * every path a render touches. Nothing here writes.
  */
-import { promises as fs } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { readRegularFile } from '../files.js';
@@ -28,13 +28,13 @@ export async function confinedPath(root: string, rel: string, what = 'path'): Pr
       `refusing ${what} ${JSON.stringify(rel)}: expected a relative path inside the project, without ".."`,
     );
   }
-  const realRoot = await fs.realpath(root);
+  const realRoot = fs.realpathSync.native(root);
   const abs = path.join(root, rel);
   // walk up to the nearest existing ancestor and resolve symlinks there
   let probe = abs;
   for (;;) {
     try {
-      const real = await fs.realpath(probe);
+      const real = fs.realpathSync.native(probe);
       const rest = path.relative(probe, abs);
       const resolved = path.join(real, rest);
       if (resolved !== realRoot && !resolved.startsWith(realRoot + path.sep)) {
@@ -89,9 +89,10 @@ export interface DiskState {
 }
 
 /**
- * Read every path in `paths` (each confined to `root`), for {@link reconcile}. The paths are read
- * concurrently (their file-system calls overlap in libuv's thread pool instead of waiting one
- * after another); the result and the error reported do not depend on the order they finish in.
+ * Read every path in `paths` (each confined to `root`), for {@link reconcile}. The reads are
+ * synchronous system calls (a few dozen small files: a round trip through libuv's thread pool
+ * for each cost more than the reads); every path is read, and the error reported is the first
+ * in `paths` order.
  * @throws UsageError for a path outside the project; I/O errors other than ENOENT as they come
  *   (the first in `paths` order when several fail).
  */

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { UsageError, clip, formatBytes, quote } from '../errors.js';
-import { readRegularFile } from '../files.js';
+import { compareNames, readRegularFile } from '../files.js';
 import { confinedPath } from './disk.js';
 import { RECORD_SCHEMA } from './record.schema.js';
 import { PREBUILT_RECORD_VALIDATOR } from './record.validator.js';
@@ -130,7 +130,7 @@ function readBounded(file: string): Promise<string | undefined> {
 /** Serialise a record: stable key order, files sorted by path, 2-space JSON, final newline. */
 export function recordToJson(m: GenerationRecord): string {
   const files = [...m.files]
-    .sort((a, b) => a.path.localeCompare(b.path))
+    .sort((a, b) => compareNames(a.path, b.path))
     .map((f) => ({ path: f.path, template: f.template, sha256: f.sha256, base: f.base }));
   const doc = {
     dockforge: m.dockforge,

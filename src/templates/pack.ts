@@ -19,7 +19,7 @@
  * pack's are precompiled by the build and found by the sha256 of their text; any other text
  * (a team pack's, an edited one) is compiled at run time (see `compile.ts`).
  */
-import { promises as fs } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Handlebars from 'handlebars';
@@ -107,7 +107,7 @@ function isSafeRelative(p: string): boolean {
 async function readYaml(file: string): Promise<Record<string, unknown> | undefined> {
   let raw: string;
   try {
-    raw = await fs.readFile(file, 'utf8');
+    raw = fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -153,7 +153,7 @@ function entries(
 
 async function subdirs(dir: string): Promise<string[]> {
   try {
-    return (await fs.readdir(dir, { withFileTypes: true }))
+    return (fs.readdirSync(dir, { withFileTypes: true }))
       .filter((e) => e.isDirectory())
       .map((e) => e.name)
       .sort();
@@ -197,7 +197,7 @@ async function listPartials(layerDir: string): Promise<Map<string, string>> {
   async function walk(dir: string, prefix: string, recurse: boolean): Promise<void> {
     let list;
     try {
-      list = await fs.readdir(dir, { withFileTypes: true });
+      list = fs.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
@@ -278,7 +278,7 @@ export async function resolvePack(extra: string[] = []): Promise<ResolvedPack> {
   // partials: top-most layer wins
   const partials = new Map<string, string>();
   for (const layer of layers) {
-    for (const [name, file] of await listPartials(layer.dir)) partials.set(name, await fs.readFile(file, 'utf8'));
+    for (const [name, file] of await listPartials(layer.dir)) partials.set(name, fs.readFileSync(file, 'utf8'));
   }
   const files = mergeByPath(layers.map((l) => l.files));
   const pathTemplates = [...new Set(files.map((e) => e.path).filter((p) => p.includes('{{')))];
@@ -316,7 +316,7 @@ export async function resolvePack(extra: string[] = []): Promise<ResolvedPack> {
       for (const layer of [...layers].reverse()) {
         let text: string;
         try {
-          text = await fs.readFile(path.join(layer.dir, name), 'utf8');
+          text = fs.readFileSync(path.join(layer.dir, name), 'utf8');
         } catch {
           continue;
         }

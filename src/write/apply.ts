@@ -12,7 +12,6 @@
  * An interrupted run leaves the journal; the next run completes it (see `journal.ts`), whatever
  * subset of the batch was renamed. One fsync wait per batch instead of one per file.
  */
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -133,8 +132,12 @@ function ownVerdict(
   return { state: 'ignored', where: lineOf(false) };
 }
 
-/** Run git in `root`; undefined when git is absent or fails. */
+/**
+ * Run git in `root`; undefined when git is absent or fails. (child_process is loaded here, when
+ * a run has secrets to check: most runs never start a process.)
+ */
 async function git(root: string, args: string[], input?: string): Promise<string | undefined> {
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     const child = execFile('git', args, { cwd: root, encoding: 'utf8' }, (err, stdout) => {
       // check-ignore exits 1 when nothing is ignored: its output still counts

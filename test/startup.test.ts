@@ -61,11 +61,13 @@ describe.skipIf(nodeCache)('V8 code cache (Node without module.enableCompileCach
     // the second run reads it and (accepted) leaves it as it is
     expect(init(env)).toBe(first);
     expect(readFileSync(path.join(dir, files[0]!)).equals(data)).toBe(true);
-    // another command gets its own file
+    // a failed run writes nothing; another command gets its own file
     const empty = tempRepo();
     dirs.push(empty);
     expect(runCli(['status'], empty, env).code).not.toBe(0);
-    expect(readdirSync(dir).sort()).toEqual([files[0], files[0]!.replace(/-init\.bin$/, '-status.bin')].sort());
+    expect(readdirSync(dir)).toEqual(files);
+    expect(runCli(['detect'], path.join(EXAMPLES, 'go-sqlite'), env).code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual([files[0], files[0]!.replace(/-init\.bin$/, '-detect.bin')].sort());
   });
 
   it('replaces data V8 rejects, and removes the files of other builds', () => {

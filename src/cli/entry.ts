@@ -7,8 +7,8 @@
  *
  * - Node ≥ 22.1: Node's own module compile cache (`module.enableCompileCache`), then `require`.
  * - Node 20–22.0 (no compile cache): V8's code cache through `vm.Script` — the bundle is run with
- *   the `cachedData` of an earlier run of the same command; after a run without usable data,
- *   `script.createCachedData()` at exit (it then holds every function that run compiled, not only
+ *   the `cachedData` of an earlier run of the same command; after a successful run (exit 0)
+ *   without usable data, `script.createCachedData()` at exit (it then holds every function that run compiled, not only
  *   the top level: why not the `v8-compile-cache` package, which stores data made before the
  *   code runs, in a shared folder under the system temp directory). The data is kept in
  *   `$XDG_CACHE_HOME/dockforge/v8/` (default `~/.cache/dockforge/v8/`, mode 0700), one file per
@@ -32,7 +32,7 @@ import vm from 'node:vm';
 declare const DOCKFORGE_BUNDLE: string;
 /**
  * The key of this build's code cache files: the bundle's content hash and that of this file's
- * source (how the bundle is compiled, e.g. its dynamic import callback, is part of the data).
+ * source (how this file compiles and runs the bundle is part of what the data fits).
  */
 declare const DOCKFORGE_CACHE_KEY: string;
 
@@ -99,7 +99,11 @@ function runWithCodeCache(bundle: string, command: string): void {
     cachedData,
   });
   if (file && (cachedData === undefined || script.cachedDataRejected)) {
-    process.once('exit', () => saveCache(dir!, file, prefix, script.createCachedData()));
+    // only a run that succeeded: a usage error compiles little of what the command runs, and
+    // data that V8 accepts is kept as it is
+    process.once('exit', (code) => {
+      if (code === 0) saveCache(dir!, file, prefix, script.createCachedData());
+    });
   }
   const wrapper = script.runInThisContext() as (...a: unknown[]) => void;
   const mod = { exports: {} };

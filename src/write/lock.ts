@@ -108,7 +108,12 @@ export async function acquireLock(root: string): Promise<Lock> {
   };
   let taken = await create(file, me);
   if (!taken) {
-    const holder = await readLock(file);
+    let holder = await readLock(file);
+    // a run that has just created the lock writes its holder line next: give it up to 100 ms
+    for (let i = 0; holder === undefined && i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      holder = await readLock(file);
+    }
     const stale = holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !pidAlive(holder.pid);
     if (!stale) {
       await removeDir();
@@ -120,7 +125,7 @@ export async function acquireLock(root: string): Promise<Lock> {
     if (await create(takeover, me)) {
       try {
         const again = await readLock(file);
-        if (again && again.pid === holder.pid && again.started === holder.started) await fs.rm(file, { force: true });
+        if (again && again.pid === holder!.pid && again.started === holder!.started) await fs.rm(file, { force: true });
         taken = await create(file, me);
       } finally {
         await fs.rm(takeover, { force: true });

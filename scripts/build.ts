@@ -85,9 +85,14 @@ function recordValidatorModule(): string {
   })}\n`;
 }
 
+/** `text` as a regular expression that matches exactly it (esbuild filters are regular expressions). */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
 /** An esbuild plugin that gives `file` (absolute) the text `contents` instead of its own. */
 function replace(file: string, contents: string): esbuild.Plugin {
-  const filter = new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+  const filter = new RegExp(`^${escapeRegExp(file)}$`);
   return {
     name: `replace ${path.relative(REPO, file)}`,
     setup(build) {
@@ -130,7 +135,7 @@ function lazyStringWidth(): esbuild.Plugin {
  * `external` would take `handlebars/runtime.js` along with `handlebars`) to be resolved at run time.
  */
 function externalExactly(specifiers: string[]): esbuild.Plugin {
-  const filter = new RegExp(`^(${specifiers.map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+  const filter = new RegExp(`^(${specifiers.map(escapeRegExp).join('|')})$`);
   return {
     name: 'external modules',
     setup(build) {

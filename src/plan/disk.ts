@@ -89,20 +89,14 @@ export interface DiskState {
 }
 
 /**
- * Read every path in `paths` (each confined to `root`), for {@link reconcile}. The reads are
- * synchronous system calls (a few dozen small files: a round trip through libuv's thread pool
- * for each cost more than the reads); every path is read, and the error reported is the first
- * in `paths` order.
+ * Read every path in `paths` (each confined to `root`), for {@link reconcile}, in order (the
+ * reads are synchronous system calls: a few dozen small files, where a round trip through
+ * libuv's thread pool for each cost more than the reads).
  * @throws UsageError for a path outside the project; I/O errors other than ENOENT as they come
  *   (the first in `paths` order when several fail).
  */
 export async function readDisk(root: string, paths: Iterable<string>): Promise<DiskState> {
-  const list = [...new Set(paths)];
-  const read = await Promise.allSettled(list.map(async (rel) => readIfExists(await confinedPath(root, rel), rel)));
   const files = new Map<string, string | undefined>();
-  read.forEach((r, i) => {
-    if (r.status === 'rejected') throw r.reason;
-    files.set(list[i]!, r.value);
-  });
+  for (const rel of new Set(paths)) files.set(rel, await readIfExists(await confinedPath(root, rel), rel));
   return { files };
 }

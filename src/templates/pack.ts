@@ -153,7 +153,8 @@ function entries(
 
 async function subdirs(dir: string): Promise<string[]> {
   try {
-    return (fs.readdirSync(dir, { withFileTypes: true }))
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
       .filter((e) => e.isDirectory())
       .map((e) => e.name)
       .sort();

@@ -20,6 +20,12 @@ let fsyncs = 0;
 /** Name of a temporary file: `.<name>.dockforge-<pid>-<hex>.tmp` (see {@link TEMP_FILE_RE}). */
 export const TEMP_FILE_RE = /^\.(.+)\.dockforge-(\d+)-[0-9a-f]+\.tmp$/;
 
+/** A fresh temporary name for `file` in its folder: `.<name>.dockforge-<pid>-<hex>.tmp` ({@link TEMP_FILE_RE}). */
+export function tempPath(file: string): string {
+  const name = `.${path.basename(file)}.dockforge-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  return path.join(path.dirname(file), name);
+}
+
 /** The glob for temporary files, as written to `.gitignore` and `.dockerignore`. */
 export const TEMP_FILE_GLOB = '.*.dockforge-*.tmp';
 
@@ -86,10 +92,7 @@ export async function prepareWrites(writes: readonly FileWrite[]): Promise<Prepa
       } catch {
         /* new file */
       }
-      const tmp = path.join(
-        path.dirname(w.file),
-        `.${path.basename(w.file)}.dockforge-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
-      );
+      const tmp = tempPath(w.file);
       const handle = await fs.open(tmp, 'wx', finalMode);
       made.push(tmp);
       try {

@@ -3,16 +3,22 @@
  * cannot both plan from the same disk and lose each other's changes. Read-only runs (`status`,
  * `--dry-run`) take no lock.
  *
- * The lock is `.dockforge/lock`, created with O_CREAT|O_EXCL (`open(…, 'wx')`: atomic on local
- * file systems, POSIX open(2)) and holding `{pid, host, started}`. It is removed when the run
- * ends, also on SIGINT/SIGTERM and on any process exit. A lock left by a killed run is taken over when it names this
- * host and a pid that is not alive; any other lock refuses the run.
+ * The lock is `.dockforge/lock`, holding `{pid, host, started}`. It is written and flushed under
+ * a temporary name, then hard-linked to its name: link(2) fails with EEXIST when the lock
+ * exists, as an O_CREAT|O_EXCL open does (POSIX), and another run never reads a lock whose holder
+ * line is not written yet. Where the file system has no hard links (EPERM, ENOTSUP: FAT), it is
+ * created with O_CREAT|O_EXCL and written in place. A run that finds the lock taken and then
+ * gone (its holder finished in between) tries again, up to three times, instead of refusing
+ * with no holder to name. The lock is removed when the run ends, also on SIGINT/SIGTERM and on
+ * any process exit. A lock left by a killed run is taken over when it names this host and a pid
+ * that is not alive; any other lock refuses the run.
  */
 import { promises as fs, rmSync, rmdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { confinedPath, readIfExists } from '../plan/disk.js';
+import { tempPath } from './fs.js';
 
 /** The lock file, relative to the project root. */
 export const LOCK_PATH = '.dockforge/lock';
@@ -59,22 +65,48 @@ async function readLock(file: string): Promise<LockInfo | undefined> {
   }
 }
 
-/** Create `file` exclusively with `info`; false when it exists. */
-async function create(file: string, info: LockInfo): Promise<boolean> {
-  let handle: fs.FileHandle;
+/** True when something is at `file`. */
+async function exists(file: string): Promise<boolean> {
+  return fs.lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Write `text` to the new file `file` (exclusive create, 0644) and flush it. */
+async function writeNew(file: string, text: string): Promise<void> {
+  const handle = await fs.open(file, 'wx', 0o644);
   try {
-    handle = await fs.open(file, 'wx', 0o644);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
-  try {
-    await handle.writeFile(`${JSON.stringify(info)}\n`, 'utf8');
+    await handle.writeFile(text, 'utf8');
     await handle.sync();
   } finally {
     await handle.close();
   }
-  return true;
+}
+
+/** Create `file` exclusively, already holding `info` (see the module comment); false when it exists. */
+async function create(file: string, info: LockInfo): Promise<boolean> {
+  const text = `${JSON.stringify(info)}\n`;
+  const tmp = tempPath(file);
+  try {
+    await writeNew(tmp, text);
+    await fs.link(tmp, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+  // no hard links here: exclusive create, then the holder line
+  try {
+    await writeNew(file, text);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
 }
 
 /** The one-line refusal. */
@@ -107,13 +139,13 @@ export async function acquireLock(root: string): Promise<Lock> {
     if (createdDir) await fs.rmdir(dir).catch(() => undefined);
   };
   let taken = await create(file, me);
+  let holder = taken ? undefined : await readLock(file);
+  // a holder that released the lock between the two calls leaves nothing to refuse on: again
+  for (let i = 0; i < 3 && !taken && holder === undefined && !(await exists(file)); i++) {
+    taken = await create(file, me);
+    holder = taken ? undefined : await readLock(file);
+  }
   if (!taken) {
-    let holder = await readLock(file);
-    // a run that has just created the lock writes its holder line next: give it up to 100 ms
-    for (let i = 0; holder === undefined && i < 10; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      holder = await readLock(file);
-    }
     const stale = holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !pidAlive(holder.pid);
     if (!stale) {
       await removeDir();

@@ -10,7 +10,8 @@
  *    round after round, and the ratio is the median of each round's ratio, so load from other
  *    processes weighs on both sides alike. The code cache is kept in a folder of the run's own
  *    (`XDG_CACHE_HOME`), written by the warm-up round. `--baseline DIR`: the same rows for another build
- *    (`DIR/dist/cli/main.js`, e.g. a checkout of an earlier commit), in the same rounds.
+ *    (`DIR/dist/cli/main.cjs`, or `main.js` in earlier builds; e.g. a checkout of an earlier
+ *    commit), in the same rounds.
  * 2. Image size per distroless cell next to the app payload (binary, or /app for Node), from the
  *    last `npm run e2e` report (.e2e-cache/e2e-report.json), against the seeds' figures.
  * 3. Rebuild after a one-line source change vs a clean build (no layer cache, empty cache
@@ -31,11 +32,17 @@ import { REPO, run } from './e2e/run.js';
 import { buildahStorageFlags } from './e2e/storage.js';
 import { copySnapshot, loadCorpus } from './corpus/corpus.js';
 
-const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+const CLI = path.join(REPO, 'dist', 'cli', 'main.cjs');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
+}
+
+/** The executable of the build in `dir`: `dist/cli/main.cjs`, or `main.js` in builds before it was CommonJS. */
+function entryOf(dir: string): string {
+  const cjs = path.join(dir, 'dist', 'cli', 'main.cjs');
+  return existsSync(cjs) ? cjs : path.join(dir, 'dist', 'cli', 'main.js');
 }
 
 /** Wall-clock milliseconds of one synchronous run. */
@@ -89,7 +96,7 @@ function corpusCopies(work: string): { language: string; repo: string; dir: stri
 /**
  * Time the start-up rows (see the module comment, item 1), `runs` rounds after one warm-up
  * round (which also writes the files, so every timed `init --force` regenerates over its own).
- * @param baseline another build's `dist/cli/main.js`, timed in the same rounds.
+ * @param baseline another build's `dist/cli/main.cjs`, timed in the same rounds.
  * @throws when a command exits non-zero.
  */
 function cliTimes(runs: number, baseline?: string): StartupResult[] {
@@ -306,7 +313,7 @@ async function main(argv: string[]): Promise<void> {
   let baselineLabel: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--runs') runs = Number(argv[++i]);
-    else if (argv[i] === '--baseline') baseline = path.resolve(argv[++i]!, 'dist', 'cli', 'main.js');
+    else if (argv[i] === '--baseline') baseline = entryOf(path.resolve(argv[++i]!));
     else if (argv[i] === '--baseline-label') baselineLabel = argv[++i];
     else if (argv[i] === '--skip-builds') builds = false;
     else if (argv[i] === '--cells') cells = argv[++i]!.split(',');

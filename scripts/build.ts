@@ -4,11 +4,12 @@
  * - `src/cli/main.ts` (yargs and every command) → `dist/cli/dockforge-<hash>.cjs`, one CommonJS
  *   file: on Node 20 V8's code cache applies to scripts only, and `src/cli/entry.ts` runs this
  *   file with it (Node ≥ 22.1: Node's compile cache). The hash in the name keys the cache.
- * - `src/cli/entry.ts` → `dist/cli/main.js` (the package's `bin`), a small ES module that knows
- *   the bundle's name. `--out DIR`: write `DIR/cli/` instead of `dist/cli/` (DIR is emptied
- *   first), e.g. to measure a variant. `--no-minify`: keep whitespace and syntax as written
- *   (readable profiles). `--clean`: remove an earlier build's files at once (otherwise kept for
- *   a while: see `install`).
+ * - `src/cli/entry.ts` → `dist/cli/main.cjs` (the package's `bin`), a small CommonJS file that
+ *   knows the bundle's name (CommonJS: an ES module entry would start Node's ES module loader).
+ *   `--out DIR`: write `DIR/cli/` instead of `dist/cli/` (DIR is emptied first), e.g. to
+ *   measure a variant. `--no-minify`: keep whitespace and syntax as written (readable profiles).
+ *   `--clean`: remove an earlier build's files at once (otherwise kept for a while: see
+ *   `install`).
  * - The built-in pack's templates, partials and path templates precompiled
  *   (`Handlebars.precompile`, the options of `src/templates/compile.ts`) and its YAML files as
  *   JSON, each keyed by the sha256 of its text, replace the empty `src/templates/prebuilt.ts`.
@@ -144,15 +145,19 @@ function externalExactly(specifiers: string[]): esbuild.Plugin {
   };
 }
 
+/** The executable's file name in `dist/cli/` (package.json `bin`). */
+const ENTRY = 'main.cjs';
+
 /** Files of an earlier build are kept this long (ms) for runs that started before it was replaced. */
 const GRACE_MS = 10 * 60 * 1000;
 
 /**
  * Move the build in `staging/cli/` into `dist/cli/` file by file, each by a rename (a running
- * CLI sees the old or the new file, never half of one), the entry `main.js` last; then remove
- * `staging` and everything in `dist/` but `cli/`. Chunks of an earlier build that this one does
- * not have stay for {@link GRACE_MS} (a CLI started before the rebuild may still import them;
- * their names carry a content hash), unless `clean` (`npm pack` builds with --clean).
+ * CLI sees the old or the new file, never half of one), the entry `main.cjs` last; then remove
+ * `staging` and everything in `dist/` but `cli/`. Bundles of an earlier build that this one does
+ * not have stay for {@link GRACE_MS} (a CLI started before the rebuild may still load them;
+ * their names carry a content hash), unless `clean` (`npm pack` builds with --clean); an
+ * earlier build's entry of another name (`main.js` before it was CommonJS) goes at once.
  */
 function install(staging: string, dist: string, clean: boolean): void {
   const from = path.join(staging, 'cli');
@@ -160,14 +165,15 @@ function install(staging: string, dist: string, clean: boolean): void {
   mkdirSync(to, { recursive: true });
   for (const e of readdirSync(dist)) if (e !== 'cli') rmSync(path.join(dist, e), { recursive: true, force: true });
   const built = readdirSync(from);
-  for (const name of [...built.filter((n) => n !== 'main.js'), 'main.js']) {
+  for (const name of [...built.filter((n) => n !== ENTRY), ENTRY]) {
     renameSync(path.join(from, name), path.join(to, name));
   }
   const now = Date.now();
   for (const name of readdirSync(to)) {
     if (built.includes(name)) continue;
     const file = path.join(to, name);
-    if (clean || now - statSync(file).mtimeMs > GRACE_MS) rmSync(file, { recursive: true, force: true });
+    const oldEntry = !name.startsWith('dockforge-');
+    if (clean || oldEntry || now - statSync(file).mtimeMs > GRACE_MS) rmSync(file, { recursive: true, force: true });
   }
   rmSync(staging, { recursive: true, force: true });
 }
@@ -219,18 +225,19 @@ async function main(argv: string[]): Promise<void> {
   });
   const bundle = Object.keys(cli.metafile!.outputs).find((f) => f.endsWith('.cjs'));
   if (!bundle) throw new Error('esbuild wrote no .cjs bundle');
-  // the executable: a small ES module that runs the bundle with the code cache
+  // the executable: a small CommonJS file that runs the bundle with the code cache
   const entryHash = contentKey(readFileSync(path.join(REPO, 'src/cli/entry.ts'), 'utf8')).slice(0, 8);
   const entry = await esbuild.build({
     ...common,
     entryPoints: { main: 'src/cli/entry.ts' },
-    format: 'esm',
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
     define: {
       DOCKFORGE_BUNDLE: JSON.stringify(path.basename(bundle)),
       DOCKFORGE_CACHE_KEY: JSON.stringify(`${path.basename(bundle, '.cjs').slice('dockforge-'.length)}${entryHash}`),
     },
   });
-  chmodSync(path.join(out, 'main.js'), 0o755);
+  chmodSync(path.join(out, ENTRY), 0o755);
   install(staging, dist, clean);
   const outputs = Object.entries({ ...cli.metafile!.outputs, ...entry.metafile!.outputs }).map(
     ([f, o]) => `${path.relative(staging, f)} ${o.bytes} B`,

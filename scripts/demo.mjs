@@ -17,7 +17,7 @@ for (const entry of readdirSync(src)) {
   if (generated.test(entry) || entry === 'node_modules') continue;
   cpSync(path.join(src, entry), path.join(dir, entry), { recursive: true });
 }
-const r = spawnSync(process.execPath, [path.join(repo, 'dist/cli/main.js'), 'init', '--yes', '--dir', dir], {
+const r = spawnSync(process.execPath, [path.join(repo, 'dist/cli/main.cjs'), 'init', '--yes', '--dir', dir], {
   stdio: 'inherit',
 });
 if (r.status !== 0) process.exit(r.status ?? 1);

@@ -10,6 +10,6 @@ for dir in examples/*/; do
   case "$name" in *-postgres) runtime=alpine ;; *) runtime=distroless ;; esac
   # answers from detection, as on a fresh clone (the record stays: it is the merge base)
   rm -f "$dir/.dockforge/answers.yaml"
-  node dist/cli/main.js init --yes --base "$runtime" --dir "$dir" > /dev/null
+  node dist/cli/main.cjs init --yes --base "$runtime" --dir "$dir" > /dev/null
   echo "regenerated examples/$name ($runtime)"
 done

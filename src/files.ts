@@ -1,8 +1,80 @@
 /**
- * The ground: reading a file dockforge does not trust, and the order of file names. Imports only errors.
+ * The ground: reading a file dockforge does not trust, the order of file names, content hashes,
+ * and the user's cache folder. Imports only errors.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { EnvironmentError } from './errors.js';
+
+/** sha256 (hex, 64 characters) of `text` encoded as UTF-8. */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * dockforge's cache folder for `kind` (`v8`, `answers`, …): `$XDG_CACHE_HOME/dockforge/<kind>`
+ * (XDG Base Directory Specification; a relative `XDG_CACHE_HOME` is ignored, as the
+ * specification says), else `~/.cache/dockforge/<kind>`; undefined when there is no usable
+ * home folder. Nothing is created here.
+ */
+export function cacheFolder(kind: string): string | undefined {
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
+  return path.isAbsolute(base) ? path.join(base, 'dockforge', kind) : undefined;
+}
+
+/** True when `file` exists and belongs to the user running dockforge (always true without uids). */
+export function ownedByUs(file: string): boolean {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  return st !== undefined && (process.getuid === undefined || st.uid === process.getuid());
+}
+
+/**
+ * The content of cache file `name` in {@link cacheFolder}(`kind`), or undefined when it is
+ * absent, unreadable, or it or its folder belongs to another user (a cache another account can
+ * write is not trusted). Never throws: a cache only saves time.
+ */
+export function readCache(kind: string, name: string): Buffer | undefined {
+  const dir = cacheFolder(kind);
+  if (!dir) return undefined;
+  const file = path.join(dir, name);
+  try {
+    return ownedByUs(dir) && ownedByUs(file) ? fs.readFileSync(file) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Write cache file `name` in {@link cacheFolder}(`kind`) (folders 0700, the file 0600, through
+ * a temporary file and a rename, so a reader sees the old or the new content), then remove the
+ * folder's other files for which `stale(name)` is true. Never throws: a cache only saves time.
+ */
+export function writeCache(
+  kind: string,
+  name: string,
+  data: string | Buffer,
+  stale?: (other: string) => boolean,
+): void {
+  const dir = cacheFolder(kind);
+  if (!dir) return;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!ownedByUs(dir)) return;
+    const file = path.join(dir, name);
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, data, { mode: 0o600 });
+    fs.renameSync(temp, file);
+    if (!stale) return;
+    for (const other of fs.readdirSync(dir)) {
+      if (other !== name && stale(other)) fs.unlinkSync(path.join(dir, other));
+    }
+  } catch {
+    /* no cache: only slower */
+  }
+}
 
 /**
  * Read a regular file as UTF-8, bounded: undefined when nothing is at the path. The entry is

@@ -50,12 +50,12 @@ const ALLOWED: Record<string, string[]> = {
   services: ['errors', 'vocabulary', 'detect/repo', 'templates/data'],
   detect: ['errors', 'vocabulary', 'files', 'registry', 'stacks', 'services'],
   answers: ['errors', 'vocabulary', 'files', 'registry', 'stacks', 'services'],
-  templates: ['errors', 'vocabulary'],
+  templates: ['errors', 'vocabulary', 'files'],
   render: ['errors', 'vocabulary', 'registry', 'stacks', 'services', 'answers', 'templates'],
   plan: ['errors', 'vocabulary', 'files', 'render'],
-  write: ['errors', 'vocabulary', 'plan'],
+  write: ['errors', 'vocabulary', 'files', 'plan'],
   pipeline: ['errors', 'vocabulary', 'answers', 'detect', 'render', 'plan', 'write', 'templates', 'registry'],
-  cli: ['errors', 'vocabulary', 'answers', 'plan', 'pipeline', 'registry'],
+  cli: ['errors', 'vocabulary', 'files', 'answers', 'plan', 'pipeline', 'registry'],
 };
 
 function allowed(from: string, to: string): boolean {

@@ -22,7 +22,7 @@ it('npm pack → npx ./dockforge-<version>.tgz init --yes works in another direc
   const tgz = readdirSync(out).find((f) => /^dockforge-\d+\.\d+\.\d+\.tgz$/.test(f));
   expect(tgz).toBeDefined();
   const listing = execFileSync('tar', ['-tzf', path.join(out, tgz!)], { encoding: 'utf8' });
-  expect(listing).toContain('package/dist/cli/main.js');
+  expect(listing).toContain('package/dist/cli/main.cjs');
   expect(listing).toContain('package/templates/pack.yaml');
   expect(listing).not.toContain('package/test/');
   expect(listing).not.toContain('package/src/');

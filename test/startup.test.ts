@@ -1,5 +1,5 @@
 /**
- * Start-up through the built executable: `dist/cli/main.js` runs the CLI bundle with V8's code
+ * Start-up through the built executable: `dist/cli/main.cjs` runs the CLI bundle with V8's code
  * cache on Node versions without a module compile cache (src/cli/entry.ts). A cache file is
  * written after a run, reused by the next, replaced when it is unusable, removed when it belongs
  * to another build, never taken from a folder another user owns, and the output is the same
@@ -122,7 +122,7 @@ describe('modules the bundle loads on demand', () => {
     writeFileSync(readme, `${readFileSync(readme, 'utf8')}\nEdited for {{name}}.\n`);
     const work = tempRepo(path.join(EXAMPLES, 'go-sqlite'));
     dirs.push(work);
-    const r = spawnSync(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'init', '--yes', '--force'], {
+    const r = spawnSync(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.cjs'), 'init', '--yes', '--force'], {
       cwd: work,
       encoding: 'utf8',
     });

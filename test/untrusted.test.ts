@@ -3,14 +3,15 @@
  * they are parsed, echoed values are cut, the record is checked against its JSON Schema, errno
  * errors become one line naming the path (exit 3), and rewriting answers.yaml keeps comments.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseField, validateAnswers } from '../src/answers/fields.js';
 import { ANSWERS_MAX_BYTES, answersToYaml, readAnswers } from '../src/answers/file.js';
 import { EnvironmentError, UsageError, classifyError, clip } from '../src/errors.js';
-import { RECORD_MAX_BYTES, RECORD_PATH, readRecord, recordToJson, sha256 } from '../src/plan/record.js';
+import { sha256 } from '../src/files.js';
+import { RECORD_MAX_BYTES, RECORD_PATH, readRecord, recordToJson } from '../src/plan/record.js';
 import { FIXTURES, cleanup, read, runCli, tempRepo, treeHash } from './helpers/cli.js';
 
 const dirs: string[] = [];
@@ -256,6 +257,52 @@ describe("item 9: rewriting answers.yaml keeps the user's comments and key order
     const text = `${answersToYaml(answers, META)}# trailing note\n`;
     writeAt(dir, '.dockforge/answers.yaml', text);
     expect((await readAnswers(dir))?.text).toBe(text);
+  });
+});
+
+describe('parsed answers are cached by the hash of their text', () => {
+  const answers = validateAnswers({ language: 'go', name: 'svc', port: 8080 });
+  /** The cache file of answers text `text` (the run's XDG_CACHE_HOME: test/helpers/cache-home.ts). */
+  const cacheFile = (text: string): string =>
+    path.join(process.env.XDG_CACHE_HOME!, 'dockforge', 'answers', `${sha256(text)}.json`);
+
+  it('a text read once is read from the cache the next time (a changed cache value shows it)', async () => {
+    const dir = fresh();
+    const text = `${answersToYaml(answers, META)}# cache test 1\n`;
+    writeAt(dir, '.dockforge/answers.yaml', text);
+    expect((await readAnswers(dir))!.answers.port).toBe(8080);
+    const cached = JSON.parse(readFileSync(cacheFile(text), 'utf8')) as Record<string, unknown>;
+    expect(cached).toEqual(parseYaml(text));
+    expect(statSync(cacheFile(text)).mode & 0o777).toBe(0o600);
+    writeFileSync(cacheFile(text), JSON.stringify({ ...cached, port: 4242 }));
+    expect((await readAnswers(dir))!.answers.port).toBe(4242);
+  });
+
+  it('after a cached read, a changed answer still keeps the comments (the document is parsed then)', async () => {
+    const dir = fresh();
+    const text = answersToYaml(answers, META).replace('port: 8080\n', 'port: 8080 # cache test 2\n');
+    writeAt(dir, '.dockforge/answers.yaml', text);
+    await readAnswers(dir);
+    const saved = (await readAnswers(dir))!; // from the cache
+    expect(answersToYaml(saved.answers, META, saved.text)).toBe(text);
+    expect(answersToYaml({ ...saved.answers, port: 9090 }, META, saved.text)).toContain('port: 9090 # cache test 2\n');
+  });
+
+  it('a damaged cache file is ignored; a YAML error or a non-JSON value is never cached', async () => {
+    const dir = fresh();
+    const text = `${answersToYaml(answers, META)}# cache test 3\n`;
+    writeAt(dir, '.dockforge/answers.yaml', text);
+    await readAnswers(dir);
+    writeFileSync(cacheFile(text), '{"port": 80');
+    expect((await readAnswers(dir))!.answers.port).toBe(8080);
+    const broken = `${text}port: [\n`;
+    writeAt(dir, '.dockforge/answers.yaml', broken);
+    for (let i = 0; i < 2; i++) expect((await rejection(readAnswers(dir))).message).toMatch(/line \d+, column \d+/);
+    expect(existsSync(cacheFile(broken))).toBe(false);
+    const infinite = text.replace('port: 8080', 'port: .inf');
+    writeAt(dir, '.dockforge/answers.yaml', infinite);
+    for (let i = 0; i < 2; i++) expect((await rejection(readAnswers(dir))).message).toMatch(/invalid port "Infinity"/);
+    expect(existsSync(cacheFile(infinite))).toBe(false);
   });
 });
 

@@ -35,20 +35,20 @@ export function warningLines(...texts: string[]): string[] {
 /**
  * Copy the built CLI (dist/, templates/, package.json; node_modules linked) to `dest`, so a rebuild of
  * dist/ during the run cannot change or break the CLI halfway through.
- * @returns the path of the copy's `dist/cli/main.js`.
+ * @returns the path of the copy's `dist/cli/main.cjs`.
  * @throws Error when dist/ is missing (run `npm run build`).
  */
 export function snapshotCli(dest: string): string {
-  if (!existsSync(CLI)) throw new Error('dist/cli/main.js missing: run npm run build first');
+  if (!existsSync(CLI)) throw new Error('dist/cli/main.cjs missing: run npm run build first');
   mkdirSync(dest, { recursive: true });
   for (const p of ['dist', 'templates', 'package.json'])
     cpSync(path.join(REPO, p), path.join(dest, p), { recursive: true });
   symlinkSync(path.join(REPO, 'node_modules'), path.join(dest, 'node_modules'));
-  return path.join(dest, 'dist', 'cli', 'main.js');
+  return path.join(dest, 'dist', 'cli', 'main.cjs');
 }
 
 /**
- * Run the built CLI `cli` (default dist/cli/main.js): `init --yes --base BASE --uid UID --gid UID [...extra]`
+ * Run the built CLI `cli` (default dist/cli/main.cjs): `init --yes --base BASE --uid UID --gid UID [...extra]`
  * in `dir`. Never throws for a failing init (its exit code and reason are in the result).
  */
 export async function dockforgeInit(

@@ -514,7 +514,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!existsSync(CLI)) {
-    process.stderr.write('corpus: dist/cli/main.js missing: run npm run build first\n');
+    process.stderr.write('corpus: dist/cli/main.cjs missing: run npm run build first\n');
     return 2;
   }
   const corpus = loadCorpus(corpusDir);

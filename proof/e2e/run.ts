@@ -51,7 +51,7 @@ import { buildahStorageFlags, e2eStorage, podmanStorageFlags } from './storage.j
 /** The repository root (this file is proof/e2e/run.ts). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built CLI (`npm run build`). */
-export const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+export const CLI = path.join(REPO, 'dist', 'cli', 'main.cjs');
 /** The host's CA bundle, handed to builds (outbound TLS is re-signed here). */
 export const HOST_CA = '/etc/ssl/certs/ca-certificates.crt';
 
@@ -607,7 +607,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!existsSync(CLI)) {
-    process.stderr.write('e2e: dist/cli/main.js missing: run npm run build first\n');
+    process.stderr.write('e2e: dist/cli/main.cjs missing: run npm run build first\n');
     return 2;
   }
   const dockerOk = (await run('docker', ['info'], { timeout: 20_000 })).code === 0;

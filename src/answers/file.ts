@@ -4,11 +4,12 @@
  * `_dockforge` records the version and pack that last rendered them. The file is the user's
  * too: rewriting it keeps their comments and key order.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Document, Pair } from 'yaml';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { UsageError, clip, formatBytes, quote } from '../errors.js';
-import { readRegularFile } from '../files.js';
+import { cacheFolder, readCache, readRegularFile, sha256, writeCache } from '../files.js';
 import type { Answers } from '../vocabulary.js';
 import { ANSWERS_PATH } from '../vocabulary.js';
 import { appliesTo, fieldSpec, fieldTable, validateAnswers } from './fields.js';
@@ -54,18 +55,7 @@ export async function readAnswers(root: string, running?: string): Promise<Saved
     tooLarge,
   });
   if (text === undefined) return undefined;
-  const doc = parseDocument(text);
-  lastParsed = { text, doc, json: undefined };
-  const error = doc.errors[0];
-  if (error) {
-    // yaml's message ends with "at line L, column C:" and a code excerpt: say where, once
-    const [line, col] = [error.linePos?.[0].line, error.linePos?.[0].col];
-    const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    const where = line === undefined ? '' : ` line ${line}, column ${col}`;
-    throw new UsageError(`invalid ${ANSWERS_PATH}${where}: ${clip(reason, 200)}: ${ANSWERS_HINT}`);
-  }
-  const value: unknown = doc.toJS();
-  lastParsed.json = JSON.stringify(value);
+  const value = parseAnswers(text);
   if (value === null || value === undefined || (isPlainObject(value) && Object.keys(value).length === 0)) {
     throw new UsageError(`invalid ${ANSWERS_PATH}: it is empty: ${ANSWERS_HINT}`);
   }
@@ -93,10 +83,81 @@ export async function readAnswers(root: string, running?: string): Promise<Saved
 }
 
 /**
- * The last answers text {@link readAnswers} parsed, its document (never modified: updates clone
- * it) and its value as JSON text (when it parsed without errors).
+ * The last answers text {@link readAnswers} read, its value as JSON text, and its document when
+ * it was parsed (never modified: updates clone it; undefined when the value came from the cache).
  */
-let lastParsed: { text: string; doc: Document; json: string | undefined } | undefined;
+let lastParsed: { text: string; doc: Document | undefined; json: string } | undefined;
+
+/**
+ * The value of answers text `text` (yaml's `toJS` of its document). A text parsed before comes
+ * from dockforge's cache folder (`answers/<sha256 of the text>.json`, see {@link cacheFolder}):
+ * parsing YAML is a few milliseconds of each run, a cache read a fraction of one. Only a text
+ * that parsed without errors to a JSON value (no `.inf`, no `.nan`: JSON has neither) is
+ * cached, so the value is the same either way; the checks that follow run on both.
+ * @throws UsageError for a YAML error, naming the line and column.
+ */
+function parseAnswers(text: string): unknown {
+  const key = sha256(text);
+  const cached = readCache('answers', `${key}.json`);
+  if (cached !== undefined) {
+    try {
+      const json = cached.toString('utf8');
+      const value: unknown = JSON.parse(json);
+      lastParsed = { text, doc: undefined, json };
+      return value;
+    } catch {
+      /* a damaged cache file: parse the text */
+    }
+  }
+  const doc = parseDocument(text);
+  const error = doc.errors[0];
+  if (error) {
+    // yaml's message ends with "at line L, column C:" and a code excerpt: say where, once
+    const [line, col] = [error.linePos?.[0].line, error.linePos?.[0].col];
+    const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    const where = line === undefined ? '' : ` line ${line}, column ${col}`;
+    throw new UsageError(`invalid ${ANSWERS_PATH}${where}: ${clip(reason, 200)}: ${ANSWERS_HINT}`);
+  }
+  const value: unknown = doc.toJS();
+  const json = JSON.stringify(value) ?? 'null';
+  lastParsed = { text, doc, json };
+  if (isJsonValue(value)) writeCache('answers', `${key}.json`, json, oldest(CACHED_ANSWERS));
+  return value;
+}
+
+/** How many parsed answers texts the cache keeps (the most recently written). */
+const CACHED_ANSWERS = 64;
+
+/**
+ * A `stale` test for {@link writeCache} that, once the folder holds more than `keep` files,
+ * marks the oldest (by modification time) beyond the newest `keep`.
+ */
+function oldest(keep: number): (name: string) => boolean {
+  let stale: Set<string> | undefined;
+  return (name) => {
+    if (!stale) {
+      const dir = cacheFolder('answers')!;
+      const files = fs.readdirSync(dir).map((n) => ({ n, t: fs.statSync(path.join(dir, n)).mtimeMs }));
+      files.sort((a, b) => b.t - a.t);
+      stale = new Set(files.slice(keep).map((f) => f.n));
+    }
+    return stale.has(name);
+  };
+}
+
+/**
+ * True when `v` survives JSON unchanged: null, booleans, finite numbers, strings, and arrays and
+ * plain objects of these.
+ */
+function isJsonValue(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(isJsonValue);
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.values(v as object).every(isJsonValue);
+  }
+  return false;
+}
 
 /** What to do about an answers file that cannot be read, appended to its errors. */
 const ANSWERS_HINT = `fix it, restore it with git checkout -- ${ANSWERS_PATH}, or delete it and run dockforge init`;
@@ -168,7 +229,8 @@ function updateDocument(
   meta: { version: string; pack: string },
 ): string | undefined {
   // the text readAnswers just parsed is not parsed again: a copy of its document is updated
-  const doc: Document = lastParsed?.text === previous ? lastParsed.doc.clone() : parseDocument(previous);
+  const doc: Document =
+    lastParsed?.text === previous && lastParsed.doc ? lastParsed.doc.clone() : parseDocument(previous);
   if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
   const map = doc.contents;
   const keyOf = (p: Pair): string | undefined => (isScalar(p.key) ? String(p.key.value) : undefined);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `dockforge` executable (`dist/cli/main.js`, the package's `bin`): prints the version for a
+ * The `dockforge` executable (`dist/cli/main.cjs`, the package's `bin`): prints the version for a
  * lone `--version` without loading the CLI, and otherwise runs the CLI bundle
  * (`dist/cli/dockforge-<hash>.cjs`, one CommonJS file made by scripts/build.ts from `main.ts`)
  * with compiled code reused from the previous run:
@@ -20,13 +20,15 @@
  *   `NODE_DISABLE_COMPILE_CACHE=1` turns it off (as it does Node's cache).
  *
  * Any failure to read or write the cache only costs time: the bundle then runs without it.
+ *
+ * This file is CommonJS (built to `main.cjs`): an ES module as the entry makes Node start its
+ * ES module loader first, which the bundle never uses (`npm run bench`: about 3% of a run).
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import module, { createRequire } from 'node:module';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import nodeModule, { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { cacheFolder, readCache, writeCache } from '../files.js';
 
 /** The CLI bundle's file name, `dockforge-<content hash>.cjs`: set by scripts/build.ts. */
 declare const DOCKFORGE_BUNDLE: string;
@@ -38,13 +40,6 @@ declare const DOCKFORGE_CACHE_KEY: string;
 
 /** Commands whose runs get a code cache file of their own (the functions each one runs differ). */
 const COMMANDS = new Set(['init', 'generate', 'gen', 'status', 'detect', 'completion']);
-
-/** The folder of V8 code cache files, or undefined when there is no usable home folder. */
-function cacheDir(): string | undefined {
-  const xdg = process.env.XDG_CACHE_HOME;
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');
-  return path.isAbsolute(base) ? path.join(base, 'dockforge', 'v8') : undefined;
-}
 
 /**
  * A tag for the options Node runs with (`process.execArgv` and `NODE_OPTIONS`, which may set V8
@@ -60,49 +55,23 @@ function optionsTag(): string {
   return `-${(h >>> 0).toString(16)}`;
 }
 
-/** True when `file` exists and belongs to the user running dockforge (always true without uids). */
-function ownedByUs(file: string): boolean {
-  const st = statSync(file, { throwIfNoEntry: false });
-  return st !== undefined && (process.getuid === undefined || st.uid === process.getuid());
-}
-
-/** Write `data` to `file` in `dir` through a temporary file and a rename; remove other bundles' files. */
-function saveCache(dir: string, file: string, prefix: string, data: Buffer): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!ownedByUs(dir)) return;
-    const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, data, { mode: 0o600 });
-    renameSync(temp, file);
-    for (const name of readdirSync(dir)) {
-      if (name.startsWith('dockforge-') && !name.startsWith(prefix)) unlinkSync(path.join(dir, name));
-    }
-  } catch {
-    /* no cache: only slower */
-  }
-}
-
 /** Run the CommonJS bundle `bundle` (absolute) in this context with V8 code cache data. */
 function runWithCodeCache(bundle: string, command: string): void {
   const source = readFileSync(bundle, 'utf8').replace(/^#!.*/, '');
-  const dir = cacheDir();
   const prefix = `dockforge-${DOCKFORGE_CACHE_KEY}-`;
-  const file = dir && path.join(dir, `${prefix}${process.versions.v8}-${process.arch}${optionsTag()}-${command}.bin`);
-  let cachedData: Buffer | undefined;
-  try {
-    if (file && ownedByUs(dir!) && ownedByUs(file)) cachedData = readFileSync(file);
-  } catch {
-    cachedData = undefined;
-  }
-  const script = new vm.Script(module.wrap(source), {
+  const name = `${prefix}${process.versions.v8}-${process.arch}${optionsTag()}-${command}.bin`;
+  const cachedData = readCache('v8', name);
+  const script = new vm.Script(nodeModule.wrap(source), {
     filename: bundle,
     cachedData,
   });
-  if (file && (cachedData === undefined || script.cachedDataRejected)) {
+  if (cacheFolder('v8') && (cachedData === undefined || script.cachedDataRejected)) {
     // only a run that succeeded: a usage error compiles little of what the command runs, and
-    // data that V8 accepts is kept as it is
+    // data that V8 accepts is kept as it is; other builds' files go
     process.once('exit', (code) => {
-      if (code === 0) saveCache(dir!, file, prefix, script.createCachedData());
+      if (code !== 0) return;
+      const stale = (other: string): boolean => other.startsWith('dockforge-') && !other.startsWith(prefix);
+      writeCache('v8', name, script.createCachedData(), stale);
     });
   }
   const wrapper = script.runInThisContext() as (...a: unknown[]) => void;
@@ -114,18 +83,18 @@ const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') {
   // as yargs prints it; a closed stdout ends quietly (see main.ts)
   process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
   process.stdout.write(`${pkg.version}\n`);
 } else {
-  const bundle = path.join(path.dirname(fileURLToPath(import.meta.url)), DOCKFORGE_BUNDLE);
-  const enableCompileCache = (module as { enableCompileCache?: () => unknown }).enableCompileCache;
+  const bundle = path.join(__dirname, DOCKFORGE_BUNDLE);
+  const enableCompileCache = (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache;
   if (enableCompileCache || process.env.NODE_DISABLE_COMPILE_CACHE) {
     try {
       enableCompileCache?.();
     } catch {
       /* no cache: only slower */
     }
-    createRequire(import.meta.url)(bundle);
+    createRequire(__filename)(bundle);
   } else {
     runWithCodeCache(bundle, COMMANDS.has(args[0] ?? '') ? args[0]! : 'other');
   }

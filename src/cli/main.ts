@@ -64,6 +64,14 @@ function helpWidth(): number {
   return Math.min(100, process.stdout.columns || 100);
 }
 
+/**
+ * The epilogue of `init --help` and `generate --help`: the answers `--set` accepts. Made only
+ * when the arguments ask for help (it wraps a table of every field); '' otherwise.
+ */
+function keysHelp(argv: string[]): string {
+  return argv.includes('--help') || argv.includes('-h') ? answerKeysHelp(helpWidth()) : '';
+}
+
 /** The commands, for the unknown-command message. */
 const COMMANDS = ['init', 'generate', 'status', 'detect', 'completion'];
 
@@ -101,7 +109,7 @@ async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .options(answerFlags())
-          .epilogue(answerKeysHelp(helpWidth()))
+          .epilogue(keysHelp(argv))
           .option('dir', { type: 'string', describe: 'repository to write into', default: '.' })
           .option('yes', { alias: 'y', type: 'boolean', describe: 'accept detected values and defaults, ask nothing' })
           .option('force', { type: 'boolean', describe: 'overwrite files dockforge did not write' })
@@ -118,7 +126,7 @@ async function main(argv: string[]): Promise<void> {
       're-render from the saved answers, merge into your files',
       (y) =>
         y
-          .epilogue(answerKeysHelp(helpWidth()))
+          .epilogue(keysHelp(argv))
           .option('dir', { type: 'string', describe: 'repository', default: '.' })
           .option('set', { type: 'string', array: true, describe: 'change an answer, as key=value (repeatable)' })
           .option('dry-run', { type: 'boolean', describe: 'print a unified diff of every change, write nothing' })

@@ -13,7 +13,7 @@ import { allLanguages, allServices, serviceKinds } from '../registry.js';
 import type { LanguageSupport } from '../stacks/types.js';
 import type { Detection, Evidence } from '../vocabulary.js';
 import { addEnvFinding, addWarning, COMPOSE_FILES, emptyDetection } from '../vocabulary.js';
-import { isTestFile, openRepo, toLabel } from './repo.js';
+import { allMatches, isTestFile, openRepo, toLabel } from './repo.js';
 import { compareNames } from '../files.js';
 import type { Repo } from './repo.js';
 
@@ -206,7 +206,7 @@ async function detectRuntimeDirs(repo: Repo, lang: LanguageSupport, d: Detection
     if (!t) continue;
     for (const [i, line] of t.lines.entries()) {
       if (/^\s*(\/\/|#|\*|\/\*)/.test(line) || /^\s*import\b|require\(|from\s+["']/.test(line)) continue;
-      for (const m of line.matchAll(literal)) {
+      for (const m of allMatches(literal, line)) {
         const dir = m[1]!;
         if (found.has(dir) || ['http:', 'https:', 'node_modules'].includes(dir) || dir.includes('.')) continue;
         if (await isDataDir(dir)) found.set(dir, { file, line: i + 1 });
@@ -367,16 +367,16 @@ async function detectPortAndHealth(repo: Repo, lang: LanguageSupport, d: Detecti
         if (port >= 1 && port <= 65535 && (!best || rank < best.rank)) best = { rank, port, ev };
       });
       for (const re of lang.envPatterns) {
-        for (const m of line.matchAll(re)) d.envReads.push({ name: m[1]!, evidence: ev, fallback: m[2] });
+        for (const m of allMatches(re, line)) d.envReads.push({ name: m[1]!, evidence: ev, fallback: m[2] });
       }
       for (const re of lang.envTagPatterns ?? []) {
-        for (const m of line.matchAll(re)) {
+        for (const m of allMatches(re, line)) {
           const prefix = prefixes.get(path.posix.dirname(file)) ?? '';
           d.envReads.push({ name: prefix + m[1]!, evidence: ev, fallback: m[2] });
         }
       }
       const candidates: string[] = [];
-      for (const re of lang.routePatterns) for (const m of line.matchAll(re)) candidates.push(m[1]!);
+      for (const re of lang.routePatterns) for (const m of allMatches(re, line)) candidates.push(m[1]!);
       const lit = HEALTH_LITERAL.exec(line);
       if (lit) candidates.push(lit[1]!);
       for (const p of candidates) {

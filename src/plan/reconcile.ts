@@ -14,7 +14,8 @@ import { ANSWERS_PATH } from '../vocabulary.js';
 import type { DiskState } from './disk.js';
 import { merge3 } from './merge.js';
 import type { GenerationRecord, RecordedFile } from './record.js';
-import { RECORD_PATH, recordToJson, sha256 } from './record.js';
+import { sha256 } from '../files.js';
+import { RECORD_PATH, recordToJson } from './record.js';
 
 /**
  * The `.gitignore` line for dockforge's temporary files (`.<name>.dockforge-<pid>-<hex>.tmp`,

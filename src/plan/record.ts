@@ -5,11 +5,10 @@
  * {@link confinedPath} before use. (Named "record" in code to keep it apart from Kubernetes
  * manifests and package manifests; the file keeps its path.)
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { UsageError, clip, formatBytes, quote } from '../errors.js';
-import { compareNames, readRegularFile } from '../files.js';
+import { compareNames, readRegularFile, sha256 } from '../files.js';
 import { confinedPath } from './disk.js';
 import { RECORD_SCHEMA } from './record.schema.js';
 import { PREBUILT_RECORD_VALIDATOR } from './record.validator.js';
@@ -52,11 +51,6 @@ export interface GenerationRecord {
   secrets: string[];
   /** Managed files the user deleted: never recreated. */
   ejected: string[];
-}
-
-/** sha256 hex of UTF-8 text. */
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /**

@@ -42,8 +42,8 @@ async function detectSqlite(repo: Repo, d: Detection): Promise<void> {
     const t = await repo.read(file);
     t?.lines.forEach((line, i) => {
       if (/^\s*(\/\/|#|\*|\/\*)/.test(line)) return;
-      for (const [rank, re] of OPENS.entries()) {
-        const m = re.exec(line);
+      for (let rank = 0; rank < OPENS.length; rank++) {
+        const m = OPENS[rank]!.exec(line);
         if (!m) continue;
         if (!opened || rank < (opened as { rank?: number } & typeof opened).rank!) {
           opened = Object.assign({ path: m[1]!, evidence: { file, line: i + 1 } }, { rank });

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import type { Repo, TextFile } from '../detect/repo.js';
-import { findLine, toLabel } from '../detect/repo.js';
+import { allMatches, findLine, toLabel } from '../detect/repo.js';
 import { packData } from '../templates/data.js';
 import type { Answers, Dependency, Detection, Evidence } from '../vocabulary.js';
 import { addWarning, RELATIVE_PATH } from '../vocabulary.js';
@@ -518,11 +518,11 @@ async function detectMake(repo: Repo, file: TextFile, out: Detection): Promise<v
 function lineDependencies(line: string, evidence: Evidence): Dependency[] {
   const out: Dependency[] = [];
   // -l flags, but not inside backquotes: a shell test decides them at build time (`uname` = SunOS …)
-  for (const m of line.replace(/`[^`]*`/g, ' ').matchAll(/(?:^|[\s"'=(])-l([A-Za-z0-9_+.-]+)/g)) {
+  for (const m of allMatches(/(?:^|[\s"'=(])-l([A-Za-z0-9_+.-]+)/g, line.replace(/`[^`]*`/g, ' '))) {
     out.push({ name: `lib:${m[1]}`, evidence });
   }
   // pkg-config names follow its options (`pkg-config --cflags --libs foo bar`), not prose
-  for (const m of line.matchAll(/pkg-config\s+((?:--?[\w-]+(?:=\S+)?\s+)+)((?:[A-Za-z][A-Za-z0-9_.+-]*\s*)+)/g)) {
+  for (const m of allMatches(/pkg-config\s+((?:--?[\w-]+(?:=\S+)?\s+)+)((?:[A-Za-z][A-Za-z0-9_.+-]*\s*)+)/g, line)) {
     for (const w of m[2]!.split(/\s+/)) if (w) out.push({ name: `pkg:${w}`, evidence });
   }
   const pcm = /pkg_(?:check|search)_modules\s*\(\s*\w+\s+([^)]*)\)/i.exec(line);

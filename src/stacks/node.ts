@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Repo, TextFile } from '../detect/repo.js';
-import { findLine, isTestFile, toLabel } from '../detect/repo.js';
+import { allMatches, findLine, isTestFile, toLabel } from '../detect/repo.js';
 import { packData } from '../templates/data.js';
 import type { Answers, Detection, Evidence } from '../vocabulary.js';
 import { addEnvFinding, addWarning, RELATIVE_PATH } from '../vocabulary.js';
@@ -336,7 +336,7 @@ function runnerTarget(script: string): string | undefined {
 function expandScript(scripts: Record<string, string>, name: string, depth = 2): string {
   const text = scripts[name] ?? '';
   if (depth === 0) return text;
-  const called = [...text.matchAll(/\b(?:npm run|pnpm run|yarn run|pnpm|yarn)\s+([\w:.-]+)/g)].map((m) => m[1]!);
+  const called = allMatches(/\b(?:npm run|pnpm run|yarn run|pnpm|yarn)\s+([\w:.-]+)/g, text).map((m) => m[1]!);
   return [text, ...called.filter((c) => c !== name && scripts[c]).map((c) => expandScript(scripts, c, depth - 1))].join(
     ' && ',
   );
@@ -647,8 +647,9 @@ export async function runtimeCopy(repo: Repo, start: string): Promise<string[] |
     const text = await repo.read(file);
     if (!text) continue;
     for (const line of text.lines) {
-      for (const m of line.matchAll(
+      for (const m of allMatches(
         /(?:\brequire|\bimport)\s*\(\s*(['"`])([^'"`]+)\1|\b(?:from|import)\s+(['"])([^'"]+)\3/g,
+        line,
       )) {
         const spec = m[2] ?? m[4] ?? '';
         if (!spec.startsWith('.')) continue; // a package: in node_modules
@@ -664,7 +665,7 @@ export async function runtimeCopy(repo: Repo, start: string): Promise<string[] |
         }
       }
       const pathUse = PATH_USE.test(line);
-      for (const m of line.matchAll(/(['"`])([^'"`\n]{1,200})\1/g)) {
+      for (const m of allMatches(/(['"`])([^'"`\n]{1,200})\1/g, line)) {
         // a string is a path on a line that uses paths, or when it says so (./x, ../x)
         if (!pathUse && !/^\.{1,2}\//.test(m[2]!)) continue;
         const name = m[2]!.replace(/^(?:\.{0,2}\/)+/, '').split(/[/$]/)[0]!;
@@ -767,7 +768,7 @@ async function detectPrisma(repo: Repo, pkg: Record<string, any>, out: Detection
     config?.lines.forEach((line, i) => {
       const schema = /\bschema\s*:\s*['"`]([^'"`]+)['"`]/.exec(line);
       if (schema) locations.push(cleanPath(schema[1]!));
-      for (const m of line.matchAll(/\benv\(\s*['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]/g)) {
+      for (const m of allMatches(/\benv\(\s*['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]/g, line)) {
         out.envReads.push({ name: m[1]!, evidence: { file, line: i + 1 } });
       }
     });
@@ -789,7 +790,7 @@ async function detectPrisma(repo: Repo, pkg: Record<string, any>, out: Detection
     out.dependencies.push({ name: `prisma:${provider}`, evidence: { file: schema.rel, line: idx + 1 } });
   }
   lines.forEach((line, i) => {
-    for (const m of line.matchAll(/\benv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/g)) {
+    for (const m of allMatches(/\benv\(\s*"([A-Za-z_][A-Za-z0-9_]*)"\s*\)/g, line)) {
       out.envReads.push({ name: m[1]!, evidence: { file: schema!.rel, line: i + 1 } });
     }
   });
@@ -898,7 +899,7 @@ function detectLoopback(file: string, lines: string[], out: Detection): void {
       .split(/=>|\bfunction\b/)[0]!;
     const evidence: Evidence[] = [{ file, line: i + 1 }];
     let bound = LOOPBACK.test(call);
-    for (const id of new Set([...call.matchAll(/\b(\w*host\w*)\b/gi)].map((m) => m[1]!))) {
+    for (const id of new Set(allMatches(/\b(\w*host\w*)\b/gi, call).map((m) => m[1]!))) {
       if (bound) break;
       const def = new RegExp(`(?:\\b(?:const|let|var)\\s+${id}\\s*=|\\b${id}\\s*:)[^\\n]*${LOOPBACK.source}`);
       const j = lines.findIndex((l, k) => k !== i && def.test(l) && !/^\s*(\/\/|\*)/.test(l));
@@ -986,7 +987,7 @@ function requiredEnv(file: string, lines: string[]): Map<string, Evidence> {
   ];
   for (const s of schemas) {
     if (!s.when) continue;
-    for (const m of text.matchAll(s.re)) {
+    for (const m of allMatches(s.re, text)) {
       for (const e of objectEntries(text, m.index + m[0].length - 1)) {
         if (/^[A-Z][A-Z0-9_]*$/.test(e.name) && s.required(e.expr) && !found.has(e.name))
           found.set(e.name, lineAt(e.at));
@@ -1005,7 +1006,7 @@ function requiredEnv(file: string, lines: string[]): Map<string, Evidence> {
       }
     } else if (/\)\s*$/.test(line)) body.push(lines[i + 1] ?? '');
     if (!/\bthrow\b|\bprocess\.exit\s*\(/.test(body.join('\n'))) return;
-    for (const m of cond[1]!.matchAll(/!\s*process\.env(?:\.([A-Za-z_]\w*)|\[\s*['"]([A-Za-z_]\w*)['"]\s*\])/g)) {
+    for (const m of allMatches(/!\s*process\.env(?:\.([A-Za-z_]\w*)|\[\s*['"]([A-Za-z_]\w*)['"]\s*\])/g, cond[1]!)) {
       const name = m[1] ?? m[2]!;
       if (!found.has(name)) found.set(name, { file, line: i + 1 });
     }

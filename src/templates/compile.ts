@@ -5,10 +5,10 @@
  * library it brings) is imported only when a text was not precompiled: a team pack, an edited
  * built-in template, or a run from source.
  */
-import { createHash } from 'node:crypto';
 import type Handlebars from 'handlebars';
 import HandlebarsRuntime from 'handlebars/runtime.js';
 import { parse as parseYaml } from 'yaml';
+import { sha256 } from '../files.js';
 import { PREBUILT } from './prebuilt.js';
 
 /**
@@ -23,7 +23,7 @@ export type TemplateSpec = object;
 
 /** The key of a source text in the tables and caches: its sha256, hex. */
 export function contentKey(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256(text);
 }
 
 /** Template specifications compiled at run time in this process, by {@link contentKey}. */

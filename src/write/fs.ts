@@ -11,7 +11,7 @@
  * Renames and fsyncs are counted over the whole process, the journal's own included.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, unlinkSync } from 'node:fs';
 import path from 'node:path';
 
 let renames = 0;
@@ -24,6 +24,19 @@ export const TEMP_FILE_RE = /^\.(.+)\.dockforge-(\d+)-[0-9a-f]+\.tmp$/;
 export function tempPath(file: string): string {
   const name = `.${path.basename(file)}.dockforge-${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   return path.join(path.dirname(file), name);
+}
+
+/**
+ * Remove the file `file`; nothing when it is absent (`rm -f` of one file). unlink(2) itself:
+ * Node 20's `rmSync` loads its recursive-removal module for every call.
+ * @throws the errno error of unlink otherwise (EACCES, EISDIR, …).
+ */
+export function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }
 
 /** The glob for temporary files, as written to `.gitignore` and `.dockerignore`. */

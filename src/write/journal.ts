@@ -11,15 +11,16 @@
  * lines up to date, keeping its value.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { confinedPath, readIfExists } from '../plan/disk.js';
 import type { Change, Plan } from '../plan/reconcile.js';
 import { updateSecretFile, writes } from '../plan/reconcile.js';
-import { RECORD_PATH, sha256 } from '../plan/record.js';
+import { sha256 } from '../files.js';
+import { RECORD_PATH } from '../plan/record.js';
 import { ANSWERS_PATH } from '../vocabulary.js';
-import { TEMP_FILE_RE, atomicWrite, faultPoint, syncDir } from './fs.js';
+import { TEMP_FILE_RE, atomicWrite, faultPoint, removeFile, syncDir } from './fs.js';
 import { pidAlive } from './lock.js';
 
 /** The journal file, relative to the project root. */
@@ -206,7 +207,8 @@ export function foldersOf(paths: Iterable<string>): string[] {
 /**
  * Remove the temporary files of dockforge runs that are gone: `.<name>.dockforge-<pid>-<hex>.tmp`
  * in the folders `dirs` (relative to `root`) whose pid is not a live process on this host.
- * Folders outside the project or absent are skipped.
+ * Folders outside the project or absent are skipped. Synchronous calls: a listing per folder
+ * at the start of every writing run, most of them with nothing to remove.
  * @returns the removed files, relative to `root`.
  */
 export async function cleanStaleTemps(root: string, dirs: Iterable<string>): Promise<string[]> {
@@ -216,7 +218,7 @@ export async function cleanStaleTemps(root: string, dirs: Iterable<string>): Pro
     let names: string[];
     try {
       dir = rel === '' ? root : await confinedPath(root, rel);
-      names = await fs.readdir(dir);
+      names = readdirSync(dir);
     } catch {
       continue;
     }
@@ -225,7 +227,7 @@ export async function cleanStaleTemps(root: string, dirs: Iterable<string>): Pro
       if (!m) continue;
       const pid = Number(m[2]);
       if (pid === process.pid || pidAlive(pid)) continue;
-      await fs.rm(path.join(dir, name), { force: true });
+      removeFile(path.join(dir, name));
       removed.push(rel === '' ? name : `${rel}/${name}`);
     }
   }

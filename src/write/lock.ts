@@ -12,13 +12,16 @@
  * with no holder to name. The lock is removed when the run ends, also on SIGINT/SIGTERM and on
  * any process exit. A lock left by a killed run is taken over when it names this host and a pid
  * that is not alive; any other lock refuses the run.
+ *
+ * The file calls are synchronous: they are a handful of small ones at the start of a run, and each
+ * asynchronous call is a round trip through libuv's thread pool.
  */
-import { promises as fs, rmSync, rmdirSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, rmdirSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { confinedPath, readIfExists } from '../plan/disk.js';
-import { tempPath } from './fs.js';
+import { removeFile, tempPath } from './fs.js';
 
 /** The lock file, relative to the project root. */
 export const LOCK_PATH = '.dockforge/lock';
@@ -66,42 +69,39 @@ async function readLock(file: string): Promise<LockInfo | undefined> {
 }
 
 /** True when something is at `file`. */
-async function exists(file: string): Promise<boolean> {
-  return fs.lstat(file).then(
-    () => true,
-    () => false,
-  );
+function exists(file: string): boolean {
+  return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
 }
 
 /** Write `text` to the new file `file` (exclusive create, 0644) and flush it. */
-async function writeNew(file: string, text: string): Promise<void> {
-  const handle = await fs.open(file, 'wx', 0o644);
+function writeNew(file: string, text: string): void {
+  const fd = openSync(file, 'wx', 0o644);
   try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
+    writeSync(fd, text);
+    fsyncSync(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
 /** Create `file` exclusively, already holding `info` (see the module comment); false when it exists. */
-async function create(file: string, info: LockInfo): Promise<boolean> {
+function create(file: string, info: LockInfo): boolean {
   const text = `${JSON.stringify(info)}\n`;
   const tmp = tempPath(file);
   try {
-    await writeNew(tmp, text);
-    await fs.link(tmp, file);
+    writeNew(tmp, text);
+    linkSync(tmp, file);
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
   } finally {
-    await fs.rm(tmp, { force: true });
+    removeFile(tmp);
   }
   // no hard links here: exclusive create, then the holder line
   try {
-    await writeNew(file, text);
+    writeNew(file, text);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -129,42 +129,47 @@ export async function acquireLock(root: string): Promise<Lock> {
   const dir = path.dirname(file);
   let createdDir = false;
   try {
-    await fs.mkdir(dir);
+    mkdirSync(dir);
     createdDir = true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
   const me: LockInfo = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
-  const removeDir = async (): Promise<void> => {
-    if (createdDir) await fs.rmdir(dir).catch(() => undefined);
+  const removeDir = (): void => {
+    if (!createdDir) return;
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* not empty: keep */
+    }
   };
-  let taken = await create(file, me);
+  let taken = create(file, me);
   let holder = taken ? undefined : await readLock(file);
   // a holder that released the lock between the two calls leaves nothing to refuse on: again
-  for (let i = 0; i < 3 && !taken && holder === undefined && !(await exists(file)); i++) {
-    taken = await create(file, me);
+  for (let i = 0; i < 3 && !taken && holder === undefined && !exists(file); i++) {
+    taken = create(file, me);
     holder = taken ? undefined : await readLock(file);
   }
   if (!taken) {
     const stale = holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !pidAlive(holder.pid);
     if (!stale) {
-      await removeDir();
+      removeDir();
       throw busy(holder);
     }
     // take over through a second exclusive file, so two runs that both saw the stale lock
     // cannot both remove it (the second would remove the first one's fresh lock)
     const takeover = `${file}.takeover`;
-    if (await create(takeover, me)) {
+    if (create(takeover, me)) {
       try {
         const again = await readLock(file);
-        if (again && again.pid === holder!.pid && again.started === holder!.started) await fs.rm(file, { force: true });
-        taken = await create(file, me);
+        if (again && again.pid === holder!.pid && again.started === holder!.started) removeFile(file);
+        taken = create(file, me);
       } finally {
-        await fs.rm(takeover, { force: true });
+        removeFile(takeover);
       }
     }
     if (!taken) {
-      await removeDir();
+      removeDir();
       throw busy(await readLock(file));
     }
   }
@@ -172,17 +177,11 @@ export async function acquireLock(root: string): Promise<Lock> {
   const releaseSync = (): void => {
     if (released) return;
     released = true;
-    rmSync(file, { force: true });
+    removeFile(file);
   };
   const cleanupSync = (): void => {
     releaseSync();
-    if (createdDir) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        /* not empty: keep */
-      }
-    }
+    removeDir();
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     cleanupSync();
@@ -197,10 +196,7 @@ export async function acquireLock(root: string): Promise<Lock> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.off('exit', cleanupSync);
-      if (released) return;
-      released = true;
-      await fs.rm(file, { force: true });
-      await removeDir();
+      cleanupSync();
     },
   };
 }

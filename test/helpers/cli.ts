@@ -1,5 +1,5 @@
 /**
- * Test helpers: run the built CLI as a user would (a spawned `node dist/cli/main.js`) in
+ * Test helpers: run the built CLI as a user would (a spawned `node dist/cli/main.cjs`) in
  * temporary directories.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+export const CLI = path.join(REPO, 'dist', 'cli', 'main.cjs');
 export const FIXTURES = path.join(REPO, 'test', 'fixtures');
 export const EXAMPLES = path.join(REPO, 'examples');
 

@@ -217,7 +217,22 @@ async function main(argv: string[]): Promise<void> {
       // loaded from node_modules when used: ajv only by a run from the sources (the record's
       // validator is the build's standalone code below); Handlebars' compiler (and source-map)
       // only for a text that was not precompiled (a team pack's, an edited template)
-      externalExactly(['ajv/dist/2020.js', 'handlebars']),
+      externalExactly([
+        'ajv/dist/2020.js',
+        'handlebars',
+        // src/check: the checkers of rendered files, loaded only when a check runs
+        'ajv',
+        'dockerfile-ast',
+        'kubernetes-models/v1',
+        'kubernetes-models/apps/v1',
+        'kubernetes-models/policy/v1',
+        'kubernetes-models/networking.k8s.io/v1',
+        'kubernetes-models/autoscaling/v2',
+        'kubernetes-models/batch/v1',
+        // team packs: fetching (tar) and version ranges (semver), loaded only with a team pack
+        'tar',
+        'semver',
+      ]),
       lazyStringWidth(),
       replace(path.join(REPO, 'src/templates/prebuilt.ts'), prebuilt.source),
       replace(path.join(REPO, 'src/plan/record.validator.ts'), recordValidatorModule()),

@@ -13,7 +13,7 @@
  */
 import { readAnswers } from './answers/file.js';
 import type { Resolved } from './answers/resolve.js';
-import { canonicalKey } from './answers/fields.js';
+import { assertKnownAnswers, canonicalKey, usePackFields } from './answers/fields.js';
 import { languageIndependent, resolveAnswers } from './answers/resolve.js';
 import { detect } from './detect/index.js';
 import { EnvironmentError, UsageError, classifyError, isEnvironmentError, isUsageError } from './errors.js';
@@ -25,7 +25,9 @@ import type { GenerationRecord } from './plan/record.js';
 import { RECORD_PATH, readRecord } from './plan/record.js';
 import type { Rendered } from './render/render.js';
 import { render } from './render/render.js';
-import { resolvePack } from './templates/pack.js';
+import { questionFields } from './templates/pack.js';
+import type { PackSelection } from './templates/select.js';
+import { selectPack } from './templates/select.js';
 import { openRepo } from './detect/repo.js';
 import { findLanguage } from './registry.js';
 import type { Answers, Detection } from './vocabulary.js';
@@ -58,6 +60,12 @@ export interface PipelineRequest {
   conflict?: 'inline' | 'rej';
   /** Carry the plan out (false: `status`, `--dry-run`). */
   write: boolean;
+  /** `--pack SOURCE`: render with this team pack (fetched now) instead of the pinned one (`builtin`: none). */
+  pack?: string;
+  /** `generate --update-pack`: fetch the pinned pack's source again and pin what it gives now. */
+  updatePack?: boolean;
+  /** `--trust`: the packs' own Handlebars helpers may run (recorded in answers for those exact packs). */
+  trust?: boolean;
   /**
    * Interactive `init` without `--force`: asked, before the questions and again after them if
    * the answers add files, whether to overwrite the listed files dockforge did not write (the
@@ -83,6 +91,10 @@ export interface PipelineResult {
   recovery?: Recovery;
   /** Writing runs: temporary files of dead runs that were removed (relative paths). */
   cleaned?: string[];
+  /** Pinned packs whose version or integrity this run changes (`--pack`, `--update-pack`). */
+  packChanges?: PackSelection['changes'];
+  /** The team pack and its chain as this run pins them (top first; [] for the built-in pack). */
+  resolvedPins?: PackSelection['pins'];
 }
 
 /**
@@ -220,8 +232,22 @@ async function planRun(
   loaded?: { record: GenerationRecord | undefined },
 ): Promise<PipelineResult> {
   const { root } = req;
-  const saved = await readAnswers(root, req.version);
+  // the pack first: its questions are answers, so the saved ones are validated after it
+  let selection: PackSelection | undefined;
+  const choose = async (pins: PackSelection['pins'], trusted: string[]): Promise<void> => {
+    selection = await selectPack({ root, source: req.pack, update: req.updatePack, pins, trust: req.trust, trusted });
+    usePackFields(questionFields(selection.pack));
+  };
+  const saved = await readAnswers(root, req.version, async (meta) => {
+    await choose(meta.packs, meta.trust);
+    return req.pack !== undefined || Boolean(req.updatePack);
+  });
   if (!saved && req.command !== 'init') throw new UsageError(`no ${ANSWERS_PATH} in ${root}: run dockforge init first`);
+  if (!selection) await choose([], []);
+  if (req.updatePack && selection!.pins.length === 0 && !req.pack) {
+    throw new UsageError('nothing to update: these answers use no team pack (add one with --pack SOURCE)');
+  }
+  assertKnownAnswers(req.given);
   const record = loaded ? loaded.record : await readRecord(root);
   const pending = await unresolvedConflicts(
     root,
@@ -233,7 +259,7 @@ async function planRun(
   // values are used for answers by init, and by generate when the language changes
   const detection = await detect(root, String(given.language ?? saved?.answers.language ?? ''));
   let resolved: Resolved;
-  const pack = await resolvePack();
+  const { pack, changes: packChanges } = selection!;
   const overwrite = new Set<string>();
   const ask = !req.force && req.mode === 'interactive' ? req.confirmOverwrite : undefined;
   /** Ask about the files of `rendered` that dockforge did not write and were not agreed to yet. */
@@ -247,7 +273,7 @@ async function planRun(
     for (const p of foreign) overwrite.add(p);
   };
   if (req.command === 'init') {
-    if (pending.length > 0) return { pending, detection, record };
+    if (pending.length > 0) return { pending, detection, record, packChanges };
     if (ask) {
       // before asking anything: the files the detected answers would replace (when detection
       // alone cannot answer, e.g. no language found, the check waits for the answers)
@@ -259,7 +285,8 @@ async function planRun(
     }
     resolved = await resolveAnswers({ given, saved: saved?.answers, detection, mode: req.mode ?? 'yes' });
   } else {
-    if (pending.length > 0 && req.command === 'generate' && !req.force) return { pending, detection, record };
+    if (pending.length > 0 && req.command === 'generate' && !req.force)
+      return { pending, detection, record, packChanges };
     const answers = saved!.answers;
     // a new language's own answers come from detection
     const switching = given.language !== undefined && given.language !== answers.language;
@@ -283,5 +310,5 @@ async function planRun(
   }
   await confirmForeign(rendered, disk);
   const plan = reconcile(rendered, record, disk, { force: req.force, conflict: req.conflict, overwrite });
-  return { pending, detection, resolved, rendered, plan, record };
+  return { pending, detection, resolved, rendered, plan, record, packChanges, resolvedPins: pack.pins };
 }

@@ -171,6 +171,32 @@ export interface FieldSpec {
    * given or detected.
    */
   fallback?: AnswerValue | ((name: string) => AnswerValue);
+  /** A team pack's question: the `name@version` of the pack that asks it. */
+  pack?: string;
+  /**
+   * Only meaningful when the other answers match (a pack question's `when`): every key equal to
+   * the value or one of the listed values.
+   */
+  when?: Readonly<Record<string, AnswerValue | readonly AnswerValue[]>>;
+}
+
+/** How a team pack was fetched: `local` folder, `npm` package or tarball, `git` URL#ref. */
+export type PackSourceKind = 'local' | 'npm' | 'git';
+
+/**
+ * What answers.yaml records about a team pack (`_dockforge.packs`), so later runs use exactly
+ * this pack until `generate --update-pack`.
+ */
+export interface PackPin {
+  /** As the user gave it (relative paths stay relative to the project root). */
+  source: string;
+  kind: PackSourceKind;
+  /** pack.yaml `name` (npm: the package name). */
+  name: string;
+  /** pack.yaml `version` (npm: the package version). */
+  version: string;
+  /** npm: the sha512 SRI npm reports; git: `git:<40-hex commit>`; local: `sha256-<base64>` of the folder. */
+  integrity: string;
 }
 
 /** Largest UID/GID accepted: Linux IDs are 32-bit, Kubernetes `runAsUser` is int64 but runtimes use int32. */

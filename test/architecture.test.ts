@@ -55,7 +55,9 @@ const ALLOWED: Record<string, string[]> = {
   plan: ['errors', 'vocabulary', 'files', 'render'],
   write: ['errors', 'vocabulary', 'files', 'plan'],
   pipeline: ['errors', 'vocabulary', 'answers', 'detect', 'render', 'plan', 'write', 'templates', 'registry'],
-  cli: ['errors', 'vocabulary', 'files', 'answers', 'plan', 'pipeline', 'registry'],
+  packs: ['errors', 'vocabulary', 'files', 'answers', 'registry', 'render', 'templates', 'check'],
+  cli: ['errors', 'vocabulary', 'files', 'answers', 'plan', 'pipeline', 'registry', 'packs'],
+  check: ['errors', 'vocabulary', 'files', 'render'],
 };
 
 function allowed(from: string, to: string): boolean {

@@ -103,7 +103,7 @@ describe('bad input', () => {
     const unknown = runCli(['deploy'], dir);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      'dockforge: unknown command "deploy": expected init, generate, status, detect, completion\n',
+      'dockforge: unknown command "deploy": expected init, generate, status, detect, templates, completion\n',
     );
   });
 

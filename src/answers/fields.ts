@@ -104,8 +104,33 @@ export const IMAGE_REFERENCE = (() => {
   return new RegExp(`^${name}(?::(?!latest$)${tag}$|(?::${tag})?@${digest}$)`);
 })();
 
-/** The last table {@link fieldTable} made, and the registered modules it was made from. */
-let memo: { languages: readonly unknown[]; services: readonly unknown[]; table: FieldSpec[] } | undefined;
+/** The last table {@link fieldTable} made, and the registered modules and pack fields it was made from. */
+let memo:
+  | { languages: readonly unknown[]; services: readonly unknown[]; pack: readonly FieldSpec[]; table: FieldSpec[] }
+  | undefined;
+
+/** The resolved pack's questions as fields ({@link usePackFields}): after every built-in field. */
+let packFields: readonly FieldSpec[] = [];
+
+/**
+ * Make a team pack's questions answers like the built-in ones (flags aside: they are given with
+ * `--set`): validated, asked, saved in answers.yaml, available in templates. Replaces the
+ * previous pack's; `[]` for none.
+ * @throws UsageError when a field's key is a built-in answer's name or alias.
+ */
+export function usePackFields(fields: readonly FieldSpec[]): void {
+  if (fields.length === 0 && packFields.length === 0) return;
+  const saved = packFields;
+  packFields = [];
+  const builtin = fieldTable();
+  for (const f of fields) {
+    if (builtin.some((b) => b.key === f.key || b.aliases?.includes(f.key))) {
+      packFields = saved;
+      throw new UsageError(`invalid pack ${f.pack ?? ''}: question ${f.key} is a built-in answer's name`);
+    }
+  }
+  packFields = [...fields];
+}
 
 /** True when `a` and `b` hold the same objects in the same order. */
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
@@ -119,8 +144,13 @@ function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
  */
 export function fieldTable(): FieldSpec[] {
   const [languages, services] = [allLanguages(), allServices()];
-  if (!memo || !sameItems(memo.languages, languages) || !sameItems(memo.services, services)) {
-    memo = { languages: [...languages], services: [...services], table: makeFieldTable() };
+  if (
+    !memo ||
+    !sameItems(memo.languages, languages) ||
+    !sameItems(memo.services, services) ||
+    memo.pack !== packFields
+  ) {
+    memo = { languages: [...languages], services: [...services], pack: packFields, table: makeFieldTable() };
   }
   return [...memo.table];
 }
@@ -270,7 +300,7 @@ function makeFieldTable(): FieldSpec[] {
   ];
   const own = allLanguages().flatMap((l) => l.fields.map((f) => ({ ...f, language: l.id })));
   const services = allServices().flatMap((s) => (s.fields ?? []).map((f) => ({ ...f, service: s.id })));
-  return [...core, ...own, ...services];
+  return [...core, ...own, ...services, ...packFields];
 }
 
 /** Look up a field by key or alias (`runtime` → `base`); undefined for unknown keys. */
@@ -325,6 +355,28 @@ export function parseField(key: string, raw: unknown): AnswerValue {
 }
 
 /**
+ * The refusal of a `--set` item whose key no field has.
+ * @param item the item as given (`key=value`).
+ */
+export function unknownAnswer(key: string, item: string): UsageError {
+  const keys = fieldTable()
+    .map((f) => f.key)
+    .join(', ');
+  return new UsageError(`invalid --set ${quote(item)}: unknown answer "${key}" (expected one of ${keys})`);
+}
+
+/**
+ * Refuse given answers (flags and `--set`) whose key no field has, once the pack's questions are
+ * known (`--set` keeps keys spelled like a question's name until then).
+ * @throws UsageError `invalid --set "key=value": unknown answer "key" (expected one of …)`.
+ */
+export function assertKnownAnswers(given: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(given)) {
+    if (!fieldSpec(key)) throw unknownAnswer(key, `${key}=${String(value)}`);
+  }
+}
+
+/**
  * True when `key` matters for these answers: not scoped to another language, and not to a
  * service that is not in use.
  * @param answers the answers so far (at least `language` and the service kinds when known).
@@ -332,6 +384,12 @@ export function parseField(key: string, raw: unknown): AnswerValue {
 export function appliesTo(key: string, answers: Record<string, unknown>): boolean {
   const spec = fieldSpec(key);
   if (spec?.language && spec.language !== answers.language) return false;
+  if (spec?.when) {
+    for (const [k, v] of Object.entries(spec.when)) {
+      const wanted: readonly unknown[] = Array.isArray(v) ? v : [v];
+      if (!wanted.includes(answers[k])) return false;
+    }
+  }
   if (spec?.service) {
     const kind = findService(spec.service)?.kind;
     return kind !== undefined && answers[kind] === spec.service;
@@ -373,6 +431,10 @@ export function validateAnswers(input: Record<string, unknown>): Answers {
   const name = byKey.name === undefined ? 'app' : (parseField('name', byKey.name) as string);
   for (const spec of fieldTable()) {
     let raw = byKey[spec.key];
+    // a pack question that does not apply to these answers and has no default is not answered
+    if ((raw === undefined || raw === null) && spec.pack && spec.fallback === undefined && !appliesTo(spec.key, out)) {
+      continue;
+    }
     // a field of another language or an unused service, or one an older dockforge did not
     // write, takes its default
     if (raw === undefined || raw === null) raw = fallbackFor(spec.key, language, name);

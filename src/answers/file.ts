@@ -10,7 +10,7 @@ import type { Document, Pair } from 'yaml';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { UsageError, clip, formatBytes, quote } from '../errors.js';
 import { cacheFolder, readCache, readRegularFile, sha256, writeCache } from '../files.js';
-import type { Answers } from '../vocabulary.js';
+import type { Answers, PackPin } from '../vocabulary.js';
 import { ANSWERS_PATH } from '../vocabulary.js';
 import { appliesTo, fieldSpec, fieldTable, validateAnswers } from './fields.js';
 
@@ -26,6 +26,21 @@ export const ANSWERS_MAX_BYTES = 1024 * 1024;
 const HEADER =
   '# dockforge answers: edit here or with `dockforge generate --set key=value`, then run `dockforge generate`.\n';
 
+/**
+ * The `_dockforge` block: the render that wrote the answers. `packs` and `trust` are written
+ * only when there is a team pack.
+ */
+export interface AnswersMeta {
+  /** dockforge version. */
+  version: string;
+  /** Pack id that rendered (`name@version + …`, bottom first). */
+  pack: string;
+  /** The team pack and its `extends` chain as pinned (top first): later runs use exactly these. */
+  packs?: PackPin[];
+  /** Integrities of pinned packs whose helpers the user trusted (`--trust`). */
+  trust?: string[];
+}
+
 /** Answers as read back, with the metadata of the render that wrote them. */
 export interface SavedAnswers {
   answers: Answers;
@@ -33,6 +48,10 @@ export interface SavedAnswers {
   version: string;
   /** Pack id that rendered with them. */
   pack: string;
+  /** `_dockforge.packs` ([] without a team pack). */
+  packs: PackPin[];
+  /** `_dockforge.trust` ([] when nothing was trusted). */
+  trust: string[];
   /** The file's exact text: pass it to {@link answersToYaml} to keep the user's comments. */
   text: string;
 }
@@ -41,6 +60,9 @@ export interface SavedAnswers {
  * Read and validate the answers file of `root`.
  * @returns undefined when the file does not exist.
  * @param running the version of this dockforge: a file written by a newer one is refused.
+ * @param beforeValidate called with the `_dockforge` block's pins and trust before the answers are
+ *   validated (it registers the pack's questions); returning true drops saved answers that no
+ *   field has (the run changes the pack: its old questions' answers go).
  * @throws UsageError when it is larger than {@link ANSWERS_MAX_BYTES} (checked before reading
  *   it whole), is not valid YAML (line and column named), is empty, is not a mapping, was written
  *   by a newer dockforge, or holds an invalid answer (names the field; echoed values are cut to
@@ -49,7 +71,11 @@ export interface SavedAnswers {
  *   opened: a FIFO would block); the errno error of `open` or `read` (EACCES, ENOTDIR, …)
  *   otherwise, which the CLI reports as exit 3 with the path.
  */
-export async function readAnswers(root: string, running?: string): Promise<SavedAnswers | undefined> {
+export async function readAnswers(
+  root: string,
+  running?: string,
+  beforeValidate?: (meta: { packs: PackPin[]; trust: string[] }) => Promise<boolean | void>,
+): Promise<SavedAnswers | undefined> {
   const text = await readRegularFile(path.join(root, ANSWERS_PATH), ANSWERS_PATH, {
     maxBytes: ANSWERS_MAX_BYTES,
     tooLarge,
@@ -75,11 +101,60 @@ export async function readAnswers(root: string, running?: string): Promise<Saved
         `run npx dockforge@${version} (or newer), or upgrade dockforge`,
     );
   }
+  const packs = readPins(meta.packs);
+  const trust = readStrings(meta.trust, '_dockforge.trust');
+  // the pack's questions are answers too: known once the pinned pack is resolved. When the
+  // run changes the pack (true), answers to the old pack's questions no field has any more go
+  const packChanged = await beforeValidate?.({ packs, trust });
+  const kept = packChanged ? Object.fromEntries(Object.entries(rest).filter(([k]) => fieldSpec(k))) : rest;
   try {
-    return { answers: validateAnswers(rest), version, pack: clip(String(meta.pack ?? '')), text };
+    return { answers: validateAnswers(kept), version, pack: clip(String(meta.pack ?? '')), packs, trust, text };
   } catch (e) {
     throw new UsageError(`invalid ${ANSWERS_PATH}: ${(e as Error).message}`);
   }
+}
+
+/** The kinds of pack source a pin may name. */
+const PIN_KINDS = ['local', 'npm', 'git'];
+
+/**
+ * `_dockforge.packs` as written by {@link answersToYaml}: a list of pins with string fields.
+ * @throws UsageError naming the first malformed entry.
+ */
+function readPins(raw: unknown): PackPin[] {
+  if (raw === undefined || raw === null) return [];
+  const bad = (why: string): never => {
+    throw new UsageError(`invalid ${ANSWERS_PATH}: _dockforge.packs ${why}: ${ANSWERS_HINT}`);
+  };
+  if (!Array.isArray(raw) || raw.length > 5) bad('must be a list of at most 5 packs');
+  return (raw as unknown[]).map((p, i) => {
+    if (!isPlainObject(p)) return bad(`[${i}] must be a mapping`);
+    for (const k of ['source', 'kind', 'name', 'version', 'integrity']) {
+      if (typeof p[k] !== 'string' || p[k] === '' || String(p[k]).length > 400 || /[\n\r]/.test(String(p[k]))) {
+        bad(`[${i}].${k} must be a one-line text`);
+      }
+    }
+    if (!PIN_KINDS.includes(String(p.kind))) bad(`[${i}].kind must be one of ${PIN_KINDS.join(', ')}`);
+    const { source, kind, name, version, integrity } = p as unknown as PackPin;
+    return { source, kind, name, version, integrity };
+  });
+}
+
+/** A list of one-line texts (`_dockforge.trust`); [] when absent. @throws UsageError otherwise. */
+function readStrings(raw: unknown, where: string): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw) || raw.length > 20 || raw.some((x) => typeof x !== 'string' || /[\n\r]/.test(x))) {
+    throw new UsageError(`invalid ${ANSWERS_PATH}: ${where} must be a list of texts: ${ANSWERS_HINT}`);
+  }
+  return raw as string[];
+}
+
+/** The `_dockforge` block of `meta`: `packs` and `trust` only when not empty. */
+function metaBlock(meta: AnswersMeta): Record<string, unknown> {
+  const out: Record<string, unknown> = { version: meta.version, pack: meta.pack };
+  if (meta.packs?.length) out.packs = meta.packs.map((p) => ({ ...p }));
+  if (meta.trust?.length) out.trust = [...meta.trust];
+  return out;
 }
 
 /**
@@ -202,7 +277,7 @@ function tooLarge(size: number): UsageError {
  *   same order, same values and types, the same `_dockforge` block), it is given back as it is,
  *   byte for byte, without re-serialising it.
  */
-export function answersToYaml(answers: Answers, meta: { version: string; pack: string }, previous?: string): string {
+export function answersToYaml(answers: Answers, meta: AnswersMeta, previous?: string): string {
   const keys = fieldTable()
     .map((f) => f.key)
     .filter((key) => appliesTo(key, answers));
@@ -210,24 +285,19 @@ export function answersToYaml(answers: Answers, meta: { version: string; pack: s
     // the same answers, in the same order, as the text just read holds: that text, untouched
     const same: Record<string, unknown> = {};
     for (const key of keys) same[key] = answers[key];
-    same._dockforge = { version: meta.version, pack: meta.pack };
+    same._dockforge = metaBlock(meta);
     if (lastParsed?.text === previous && lastParsed.json === JSON.stringify(same)) return previous;
     const updated = updateDocument(previous, answers, keys, meta);
     if (updated !== undefined) return updated;
   }
   const doc: Record<string, unknown> = {};
   for (const key of keys) doc[key] = answers[key];
-  doc._dockforge = { version: meta.version, pack: meta.pack };
+  doc._dockforge = metaBlock(meta);
   return HEADER + stringify(doc, { lineWidth: 0 });
 }
 
 /** {@link answersToYaml} over the previous text; undefined when it is not a clean YAML mapping. */
-function updateDocument(
-  previous: string,
-  answers: Answers,
-  keys: string[],
-  meta: { version: string; pack: string },
-): string | undefined {
+function updateDocument(previous: string, answers: Answers, keys: string[], meta: AnswersMeta): string | undefined {
   // the text readAnswers just parsed is not parsed again: a copy of its document is updated
   const doc: Document =
     lastParsed?.text === previous && lastParsed.doc ? lastParsed.doc.clone() : parseDocument(previous);
@@ -264,8 +334,11 @@ function updateDocument(
   });
   const block = map.get('_dockforge', true);
   if (isMap(block)) {
-    block.set('version', meta.version);
-    block.set('pack', meta.pack);
-  } else map.set('_dockforge', doc.createNode({ version: meta.version, pack: meta.pack }));
+    const want = metaBlock(meta);
+    for (const key of ['version', 'pack', 'packs', 'trust']) {
+      if (want[key] === undefined) block.delete(key);
+      else block.set(key, want[key]);
+    }
+  } else map.set('_dockforge', doc.createNode(metaBlock(meta)));
   return doc.toString({ lineWidth: 0 });
 }

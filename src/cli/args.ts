@@ -3,7 +3,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fieldSpec, fieldTable } from '../answers/fields.js';
+import { fieldSpec, fieldTable, unknownAnswer } from '../answers/fields.js';
 import { UsageError, quote } from '../errors.js';
 import type { FieldSpec } from '../vocabulary.js';
 
@@ -26,8 +26,11 @@ export async function projectRoot(dir: string | undefined): Promise<string> {
 /**
  * Parse repeated `--set key=value` into raw answer values, keyed by the field's current name
  * (an alias such as `runtime` counts as `base`). The same key given twice with the same value is
- * one answer.
- * @throws UsageError for an item without `=`, an unknown key, or one key given two different values.
+ * one answer. A key no built-in field has, spelled like a pack question's name, is kept as given:
+ * the team pack's questions are known only once the pack is resolved, and the pipeline refuses
+ * the keys that are still unknown then ({@link assertKnownAnswers}).
+ * @throws UsageError for an item without `=`, a key that can be no answer's, or one key given two
+ *   different values.
  */
 export function parseSets(sets: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -36,18 +39,17 @@ export function parseSets(sets: string[] | undefined): Record<string, string> {
     if (eq <= 0) throw new UsageError(`invalid --set ${quote(item)}: expected key=value`);
     const given = item.slice(0, eq).trim();
     const spec = fieldSpec(given);
-    if (!spec) {
-      const keys = fieldTable()
-        .map((f) => f.key)
-        .join(', ');
-      throw new UsageError(`invalid --set ${quote(item)}: unknown answer "${given}" (expected one of ${keys})`);
-    }
+    if (!spec && !QUESTION_NAME.test(given)) throw unknownAnswer(given, item);
+    const key = spec?.key ?? given;
     const value = item.slice(eq + 1);
-    if (out[spec.key] !== undefined && out[spec.key] !== value) conflict(spec.key, [out[spec.key]!, value]);
-    out[spec.key] = value;
+    if (out[key] !== undefined && out[key] !== value) conflict(key, [out[key]!, value]);
+    out[key] = value;
   }
   return out;
 }
+
+/** How a pack question's name is spelled (pack.schema.ts). */
+const QUESTION_NAME = /^[a-z][A-Za-z0-9]{0,39}$/;
 
 /** @throws UsageError naming an answer given two different values. */
 function conflict(key: string, values: unknown[]): never {

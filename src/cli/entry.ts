@@ -39,7 +39,7 @@ declare const DOCKFORGE_BUNDLE: string;
 declare const DOCKFORGE_CACHE_KEY: string;
 
 /** Commands whose runs get a code cache file of their own (the functions each one runs differ). */
-const COMMANDS = new Set(['init', 'generate', 'gen', 'status', 'detect', 'completion']);
+const COMMANDS = new Set(['init', 'generate', 'gen', 'status', 'detect', 'templates', 'completion']);
 
 /**
  * A tag for the options Node runs with (`process.execArgv` and `NODE_OPTIONS`, which may set V8

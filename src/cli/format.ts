@@ -87,6 +87,22 @@ export function formatWarnings(detection: Detection): string {
     .join('');
 }
 
+/**
+ * The pack line of a run's summary: the pack id, the pinned source, and each pinned pack whose
+ * version changed (`--pack`, `--update-pack`: `acme-platform 1.0.0 → 1.1.0`); '' for the
+ * built-in pack alone and no change.
+ */
+export function formatPack(result: PipelineResult): string {
+  const pack = result.rendered?.pack ?? '';
+  const pins = result.rendered ? (result.resolvedPins ?? []) : [];
+  const lines: string[] = [];
+  if (pins.length > 0) lines.push(`pack: ${pack} (from ${pins[0]!.source}, ${pins[0]!.integrity.slice(0, 20)}…)`);
+  for (const c of result.packChanges ?? []) {
+    lines.push(`${pc.yellow('pack')}: ${c.from ?? 'none'} → ${c.to ?? 'none'}`);
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
+
 /** The message printed when conflicts of an earlier run block a run. */
 export function pendingMessage(pending: string[]): string {
   return `dockforge: resolve the conflicts first (markers or .rej files remain): ${pending.join(', ')}\n`;
@@ -101,7 +117,9 @@ export function pendingMessage(pending: string[]): string {
  *   "changes": [ { "path": "Dockerfile", "action": "created" | "updated" | "merged" | …, "detail"?: "…" } ],
  *   "conflicts": [ "<path>" ], "pending": [ "<path>" ],
  *   "warnings": [ { "code": "…", "message": "…", "evidence": [ { "file": "…", "line": 3 } ] } ],
- *   "notes": [ "…" ] }
+ *   "notes": [ "…" ],
+ *   "pack": "<id>", "packs": [ { "source", "kind", "name", "version", "integrity" } ],
+ *   "packChanges": [ { "from": "name@version", "to": "name@version" } ] }
  * ```
  */
 export function runJson(r: {
@@ -128,5 +146,8 @@ export function runJson(r: {
     pending,
     warnings: detection.warnings.map((w) => ({ code: w.code, message: w.message, evidence: w.evidence })),
     notes: detection.notes,
+    pack: r.result.rendered?.pack,
+    packs: r.result.resolvedPins ?? [],
+    packChanges: r.result.packChanges ?? [],
   })}\n`;
 }

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { planDiff } from '../plan/reconcile.js';
 import { runPipeline } from '../pipeline.js';
 import { parseSets, projectRoot, single } from './args.js';
-import { formatChanges, formatWarnings, pendingMessage, runJson } from './format.js';
+import { formatChanges, formatPack, formatWarnings, pendingMessage, runJson } from './format.js';
 
 export interface GenerateArgs {
   dir?: string;
@@ -17,6 +17,9 @@ export interface GenerateArgs {
   force?: boolean;
   conflict?: string;
   json?: boolean;
+  pack?: string | string[];
+  'update-pack'?: boolean;
+  trust?: boolean;
 }
 
 /**
@@ -59,6 +62,9 @@ export async function runGenerate(args: GenerateArgs, version: string): Promise<
     force: args.force,
     conflict,
     write: !args.dryRun,
+    pack: single('pack', args.pack),
+    updatePack: args['update-pack'],
+    trust: args.trust,
   });
   const plan = result.plan;
   const dryRun = Boolean(args.dryRun);
@@ -71,6 +77,7 @@ export async function runGenerate(args: GenerateArgs, version: string): Promise<
     return 1;
   }
   const out = args.json ? process.stderr : process.stdout;
+  out.write(formatPack(result));
   if (dryRun) out.write(planDiff(plan));
   out.write(`${formatChanges(plan, root, dryRun)}\n`);
   out.write(formatWarnings(result.detection));

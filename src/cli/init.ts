@@ -7,13 +7,15 @@ import pc from 'picocolors';
 import { runPipeline } from '../pipeline.js';
 import { givenAnswers, projectRoot, single } from './args.js';
 import { planDiff } from '../plan/reconcile.js';
-import { formatAnswers, formatChanges, formatWarnings, pendingMessage, runJson } from './format.js';
+import { formatAnswers, formatChanges, formatPack, formatWarnings, pendingMessage, runJson } from './format.js';
 
 export interface InitArgs {
   dir?: string;
   yes?: boolean;
   force?: boolean;
   set?: string[];
+  pack?: string | string[];
+  trust?: boolean;
   [flag: string]: unknown;
 }
 
@@ -53,6 +55,8 @@ export async function runInit(args: InitArgs, version: string): Promise<number> 
     force: args.force,
     write: !dryRun,
     confirmOverwrite: interactive ? confirmOverwrite : undefined,
+    pack: single('pack', args.pack),
+    trust: args.trust,
   });
   if (!result.plan || !result.resolved) {
     process.stderr.write(pendingMessage(result.pending));
@@ -67,6 +71,7 @@ export async function runInit(args: InitArgs, version: string): Promise<number> 
     `${pc.bold('dockforge')} ${version}: ${a.language} · ${a.database} · ${a.base} · ` +
       `user ${a.uid}:${a.gid} · port ${a.port}\n`,
   );
+  out.write(formatPack(result));
   out.write(`${formatAnswers(resolved, detection)}\n`);
   for (const note of detection.notes) out.write(`${pc.yellow('note')}: ${note}\n`);
   if (a.healthPath === 'none') {

@@ -73,7 +73,14 @@ function keysHelp(argv: string[]): string {
 }
 
 /** The commands, for the unknown-command message. */
-const COMMANDS = ['init', 'generate', 'status', 'detect', 'completion'];
+const COMMANDS = ['init', 'generate', 'status', 'detect', 'templates', 'completion'];
+
+/** `--pack` in the help. */
+const PACK_HELP =
+  'team template pack: a folder, an npm package or .tgz, or a git URL#ref (pinned in answers.yaml; builtin: none)';
+
+/** `--trust` in the help. */
+const TRUST_HELP = "let the pack's own Handlebars helpers run (its code; recorded in answers.yaml for that version)";
 
 /**
  * A closed stdout or stderr (`dockforge init --yes | head -3`) ends the process quietly with the
@@ -115,7 +122,9 @@ async function main(argv: string[]): Promise<void> {
           .option('force', { type: 'boolean', describe: 'overwrite files dockforge did not write' })
           .option('set', { type: 'string', array: true, describe: 'any other answer, as key=value (repeatable)' })
           .option('dry-run', { type: 'boolean', describe: 'print the plan and a unified diff, write nothing' })
-          .option('json', { type: 'boolean', describe: 'one JSON object on stdout (the summary goes to stderr)' }),
+          .option('json', { type: 'boolean', describe: 'one JSON object on stdout (the summary goes to stderr)' })
+          .option('pack', { type: 'string', describe: PACK_HELP })
+          .option('trust', { type: 'boolean', describe: TRUST_HELP }),
       async (args) => {
         const { runInit } = await import('./init.js');
         process.exitCode = await runInit(args as never, VERSION);
@@ -138,7 +147,13 @@ async function main(argv: string[]): Promise<void> {
             type: 'string',
             describe: 'inline (markers, default) | rej (keep yours, write <file>.rej)',
           })
-          .option('json', { type: 'boolean', describe: 'one JSON object on stdout (the summary goes to stderr)' }),
+          .option('json', { type: 'boolean', describe: 'one JSON object on stdout (the summary goes to stderr)' })
+          .option('pack', { type: 'string', describe: PACK_HELP })
+          .option('update-pack', {
+            type: 'boolean',
+            describe: "fetch the pinned pack's source again, pin what it gives now, merge as usual",
+          })
+          .option('trust', { type: 'boolean', describe: TRUST_HELP }),
       async (args) => {
         const { runGenerate } = await import('./generate.js');
         process.exitCode = await runGenerate(args as never, VERSION);
@@ -170,8 +185,75 @@ async function main(argv: string[]): Promise<void> {
         process.exitCode = await runDetect(args);
       },
     )
+    .command('templates', 'list, show, eject, scaffold and check template packs', (y) =>
+      y
+        .command(
+          'list',
+          'every template and partial, and which layer wins',
+          (z) =>
+            z
+              .option('dir', { type: 'string', describe: 'repository', default: '.' })
+              .option('pack', { type: 'string', describe: PACK_HELP })
+              .option('trust', { type: 'boolean', describe: TRUST_HELP })
+              .option('json', { type: 'boolean', describe: 'one JSON object on stdout' }),
+          async (args) => {
+            const { runTemplatesList } = await import('./templates.js');
+            process.exitCode = await runTemplatesList(args);
+          },
+        )
+        .command(
+          'show <name>',
+          'print the winning text of a template or partial and where it comes from',
+          (z) =>
+            z
+              .positional('name', { type: 'string', describe: 'files/Dockerfile.hbs, k8s/labels (a partial), …' })
+              .option('dir', { type: 'string', describe: 'repository', default: '.' })
+              .option('pack', { type: 'string', describe: PACK_HELP })
+              .option('trust', { type: 'boolean', describe: TRUST_HELP }),
+          async (args) => {
+            const { runTemplatesShow } = await import('./templates.js');
+            process.exitCode = await runTemplatesShow(args);
+          },
+        )
+        .command(
+          'eject <name>',
+          'copy a template or partial into .dockforge/templates/ to edit it there',
+          (z) =>
+            z
+              .positional('name', { type: 'string', describe: 'files/Dockerfile.hbs, k8s/labels (a partial), …' })
+              .option('dir', { type: 'string', describe: 'repository', default: '.' })
+              .option('force', { type: 'boolean', describe: 'replace an override already there' }),
+          async (args) => {
+            const { runTemplatesEject } = await import('./templates.js');
+            process.exitCode = await runTemplatesEject(args);
+          },
+        )
+        .command(
+          'new <dir>',
+          'scaffold a team pack that extends the built-in one (passes templates check as created)',
+          (z) => z.positional('dir', { type: 'string', describe: 'folder to create' }),
+          async (args) => {
+            const { runTemplatesNew } = await import('./templates.js');
+            process.exitCode = await runTemplatesNew(args);
+          },
+        )
+        .command(
+          'check <dir>',
+          'validate a pack: schema, templates, partials, conditions, and every cell it renders',
+          (z) =>
+            z
+              .positional('dir', { type: 'string', describe: 'the pack folder' })
+              .option('set', { type: 'string', array: true, describe: "a pack question's answer, as key=value" })
+              .option('trust', { type: 'boolean', describe: TRUST_HELP }),
+          async (args) => {
+            const { runTemplatesCheck } = await import('./templates.js');
+            process.exitCode = await runTemplatesCheck(args);
+          },
+        )
+        .demandCommand(1, 'missing templates command: expected list, show, eject, new or check'),
+    )
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
-    .demandCommand(1, 'missing command: expected init, generate, status, detect or completion')
+    .demandCommand(1, 'missing command: expected init, generate, status, detect, templates or completion')
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
     // --help and --version return instead of exiting, so the process ends as a finished command
     .exitProcess(false)

@@ -3,6 +3,7 @@
  * from them, as data. Shared templates iterate over its lists (`composeEnv`, `volumes`,
  * `stages`, `services`) instead of branching on a language or a database.
  */
+import { UsageError } from '../errors.js';
 import { findLanguage, findService, serviceKinds } from '../registry.js';
 import type { ServiceContext } from '../services/types.js';
 import type { LanguageContext, ServiceFacts } from '../stacks/types.js';
@@ -37,6 +38,10 @@ export interface RenderContext extends LanguageContext, Omit<ServiceContext, 'pa
   service: string[];
   /** Active services that run as their own compose service (have a `compose` partial). */
   composeServices: ServiceView[];
+  /** The image of each active service that has its own container, by id, registry mirrors applied. */
+  serviceImages: Record<string, string>;
+  /** The pack's `data`, merged over its layers (e.g. `registryMirrors`). */
+  data: Record<string, unknown>;
   /** One writer only (a service says so): one replica, `Recreate`, no PodDisruptionBudget. */
   singleWriter: boolean;
   /** Why, for comments and README.Docker.md. */
@@ -64,6 +69,58 @@ export interface RenderContext extends LanguageContext, Omit<ServiceContext, 'pa
   [key: string]: unknown;
 }
 
+/**
+ * A pack's `registryMirrors` data: source registry host (`docker.io`, `gcr.io`, `ghcr.io`, a
+ * host with a port) → the registry and path prefix that mirrors it (`registry.example.com/hub`).
+ * @throws UsageError when it is not such a mapping (the value ends up in FROM lines and YAML).
+ */
+export function registryMirrors(raw: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (raw === undefined || raw === null) return out;
+  const bad = (why: string): never => {
+    throw new UsageError(`invalid pack data registryMirrors: ${why}`);
+  };
+  if (typeof raw !== 'object' || Array.isArray(raw)) bad('expected a mapping of registry host to mirror prefix');
+  for (const [host, prefix] of Object.entries(raw as Record<string, unknown>)) {
+    if (!REGISTRY_HOST.test(host)) bad(`${JSON.stringify(host)} is not a registry host (e.g. docker.io, gcr.io)`);
+    if (typeof prefix !== 'string' || !MIRROR_PREFIX.test(prefix)) {
+      bad(
+        `${JSON.stringify(prefix)} for ${host} is not a registry host with an optional path (registry.example.com/hub)`,
+      );
+    }
+    out.set(host, prefix as string);
+  }
+  return out;
+}
+
+/**
+ * A registry host, as the first component of an image name (distribution/reference: it has a `.`
+ * or a `:`, or is localhost).
+ */
+const REGISTRY_HOST = /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)(:[0-9]{1,5})?$/;
+
+/** A mirror: a registry host, then optional lowercase path components. */
+const MIRROR_PREFIX = new RegExp(`${REGISTRY_HOST.source.slice(0, -1)}(\\/[a-z0-9]+([._-][a-z0-9]+)*)*$`);
+
+/**
+ * `ref` with its registry replaced by the mirror `mirrors` names for it; `ref` itself when none
+ * does. Names are normalised as distribution/reference does (`normalize.go`): a name whose first
+ * component is not a host (no `.` or `:`, not `localhost`) is on `docker.io`, and a one-component
+ * Docker Hub name is under `library/` — so `golang:1.26-trixie` with `docker.io` mirrored at
+ * `registry.example.com/hub` becomes `registry.example.com/hub/library/golang:1.26-trixie`.
+ */
+export function mirrorImage(ref: string, mirrors: ReadonlyMap<string, string>): string {
+  if (mirrors.size === 0) return ref;
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  const hosted = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const host = hosted ? first : 'docker.io';
+  let rest = hosted ? ref.slice(slash + 1) : ref;
+  if (host === 'docker.io' && !rest.includes('/')) rest = `library/${rest}`;
+  const mirror = mirrors.get(host);
+  return mirror ? `${mirror}/${rest}` : ref;
+}
+
 /** Partials of one module folder (`languages/go`), by the name after the folder. */
 function modulePartials(partialNames: readonly string[], folder: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -81,8 +138,9 @@ function modulePartials(partialNames: readonly string[], folder: string): Record
  */
 export function buildContext(
   answers: Answers,
-  meta: { version: string; pack: string; partialNames: readonly string[] },
+  meta: { version: string; pack: string; partialNames: readonly string[]; data?: Record<string, unknown> },
 ): RenderContext {
+  const mirrors = registryMirrors(meta.data?.registryMirrors);
   const language = findLanguage(answers.language);
   if (!language) throw new Error(`language ${answers.language} is not registered`);
   const services: ServiceView[] = [];
@@ -123,6 +181,10 @@ export function buildContext(
     .filter(Boolean)
     .map((pair) => ({ name: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1) }));
   const languageContext = language.context(answers, facts);
+  if (languageContext.images) {
+    const images = Object.entries(languageContext.images).map(([k, v]) => [k, mirrorImage(v, mirrors)]);
+    languageContext.images = Object.fromEntries(images) as Record<string, string>;
+  }
   // a folder a service keeps out of the build context cannot be copied (the data folder)
   const excluded = new Set(all((s) => s.dockerignoreExclude).map((e) => e.replace(/^\/|\/$/g, '')));
   if (languageContext.runtimeCopy) {
@@ -153,6 +215,10 @@ export function buildContext(
     services,
     service: services.map((s) => s.id),
     composeServices: services.filter((s) => s.partials.compose),
+    serviceImages: Object.fromEntries(
+      services.filter((s) => s.image).map((s) => [s.id, mirrorImage(s.image!, mirrors)]),
+    ),
+    data: meta.data ?? {},
     imageEnv: [...portVars, ...all((s) => s.imageEnv)],
     composeEnv: [port, ...portVars, ...all((s) => s.composeEnv), ...extraEnv],
     k8sEnv: [port, ...portVars, ...all((s) => s.k8sEnv), ...extraEnv],

@@ -95,7 +95,7 @@ export async function render(
   previousAnswers?: string,
   absent: ReadonlySet<string> = new Set(),
 ): Promise<Rendered> {
-  const ctx = buildContext(answers, { version, pack: pack.id, partialNames: pack.partialNames });
+  const ctx = buildContext(answers, { version, pack: pack.id, partialNames: pack.partialNames, data: pack.data });
   ctx.warnings = warnings.map((w) => ({ message: w.message, evidence: formatEvidence(w.evidence) }));
   const entries = pack.files
     .filter((e) => matches(e.when, ctx))
@@ -133,7 +133,11 @@ export async function render(
     }));
   const gitignore = [...new Set(secrets.map((s) => `/${s.path.replace(/[^/]+$/, '')}`))];
   // an existing answers file is updated in place: the user's comments and key order stay
-  const answersText = answersToYaml(answers, { version, pack: pack.id }, previousAnswers);
+  const answersText = answersToYaml(
+    answers,
+    { version, pack: pack.id, packs: pack.pins, trust: pack.trusted },
+    previousAnswers,
+  );
   const outputs = declaredOutputs(pack, ctx);
   return { answers, pack: pack.id, version, files, secrets, gitignore, answersText, outputs };
 }

@@ -16,6 +16,12 @@ import { emptyServiceContext } from './types.js';
 
 /** The compose env file holding the password (git-ignored, made once). */
 export const POSTGRES_ENV_FILE = '.dockforge/secrets/postgres.env';
+
+/**
+ * The PostgreSQL server image: the Docker Official Image's current major on Alpine
+ * (docker-library/postgres: `18-alpine` is published; the tag follows minor releases).
+ */
+export const POSTGRES_IMAGE = 'postgres:18-alpine';
 /** The Kubernetes env file of the Secret (git-ignored, made once). */
 export const POSTGRES_K8S_ENV_FILE = 'k8s/secrets/postgres.env';
 
@@ -158,6 +164,8 @@ export const postgres: ServiceSupport = {
     ];
     return {
       ...emptyServiceContext(),
+      // the official image's Alpine variant: the server's own user, no shell needed by the probes
+      image: POSTGRES_IMAGE,
       composeEnv: plain('db'),
       k8sEnv: [
         ...plain(secret),

@@ -53,6 +53,12 @@ export interface SecretGenerator {
 
 /** What one active service contributes to the render context, as data the shared templates iterate. */
 export interface ServiceContext {
+  /**
+   * The image of the service's own container (compose service, StatefulSet), e.g.
+   * `postgres:18-alpine`; templates read it as `serviceImages.<id>` (a pack's `registryMirrors`
+   * applied). None for a service that runs inside the app (SQLite).
+   */
+  image?: string;
   /** Environment baked into the image (runtime and dev stages), e.g. `DATABASE_PATH`. */
   imageEnv: EnvVar[];
   /** Environment of the compose `app` and `dev` services. */

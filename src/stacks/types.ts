@@ -52,6 +52,12 @@ export interface LanguageContext {
   entrypoint: string[];
   /** The runtime stage's exec-form CMD; empty for none. */
   cmd: string[];
+  /**
+   * Base images of the Dockerfile's stages by role (`builder`, `runtime`, …), as FROM names them
+   * (build arguments allowed: `golang:${GO_VERSION}-trixie`). A pack's `registryMirrors` data
+   * rewrites their registry (render/context.ts).
+   */
+  images?: Record<string, string>;
   [key: string]: unknown;
 }
 

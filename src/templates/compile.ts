@@ -82,3 +82,34 @@ export function parsePackYaml(text: string): unknown {
   const json = PREBUILT.yaml[contentKey(text)];
   return json !== undefined ? JSON.parse(json) : parseYaml(text);
 }
+
+/** A node of Handlebars' parse tree, as far as {@link partialsUsed} walks it. */
+interface AstNode {
+  type: string;
+  name?: { type: string; original?: unknown };
+  [key: string]: unknown;
+}
+
+/**
+ * The partials `text` names statically (`{{> k8s/labels}}`, `{{#> name}}…{{/name}}`); a partial
+ * chosen at run time (`{{> (lookup partials "dockerfile")}}`) is not listed.
+ * @throws Error when the compiler is not loaded ({@link loadCompiler}); Handlebars' parse error.
+ */
+export function partialsUsed(text: string): string[] {
+  if (!compiler) throw new Error('the Handlebars compiler is not loaded (loadCompiler)');
+  const out = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const n = node as AstNode;
+    if ((n.type === 'PartialStatement' || n.type === 'PartialBlockStatement') && n.name?.type === 'PathExpression') {
+      out.add(String(n.name.original));
+    }
+    for (const [key, value] of Object.entries(n)) if (key !== 'loc' && typeof value === 'object') visit(value);
+  };
+  visit(compiler.parse(text));
+  return [...out].sort();
+}

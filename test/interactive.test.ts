@@ -126,3 +126,17 @@ describe('a file dockforge did not write', () => {
     expect(treeHash(dir)).toBe(before);
   });
 });
+
+it("a team pack's questions are asked after the built-in ones, prefilled with their defaults", async () => {
+  const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
+  dirs.push(dir);
+  const pack = path.join(path.dirname(CLI), '..', '..', 'examples', 'packs', 'acme');
+  const flags = '--runtime alpine --database none --uid 10001 --port 9090 --name orders-api --language go';
+  // owner: type "payments"; maxReplicas: accept 5
+  const { code, out } = await runInPty(`node ${CLI} init --pack ${pack} ${flags}`, dir, ['payments\r', '\r']);
+  expect(out).toContain('Team that owns the service');
+  expect(out).toContain('Most replicas the HorizontalPodAutoscaler may run');
+  expect(code).toBe(0);
+  expect(parseYaml(read(dir, '.dockforge/answers.yaml'))).toMatchObject({ owner: 'payments', maxReplicas: 5 });
+  expect(read(dir, 'Dockerfile')).toContain('com.acme.owner="payments"');
+});

@@ -92,7 +92,7 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
     if (missing.length > 0) {
       throw new UsageError(
         `missing answers for ${missing.map((f) => f.key).join(', ')} and no terminal to ask: pass ${missing
-          .map((f) => `--${f.key} ${f.choices ? f.choices.join('|') : 'N'}`)
+          .map((f) => howToGive(f, f.choices ? f.choices.join('|') : 'N'))
           .join(' ')}, or --yes to accept detected values`,
       );
     }
@@ -117,7 +117,7 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
         ? `; services found in sub-folders: ${found.map((c) => `--dir ${c.dir} (${c.language})`).join(', ')}`
         : '';
       throw new UsageError(
-        `could not detect ${key}: pass --${key} ${spec.choices ? spec.choices.join('|') : '<value>'}${hint}`,
+        `could not detect ${key}: pass ${howToGive(spec, spec.choices ? spec.choices.join('|') : '<value>')}${hint}`,
       );
     }
     values[key] = parseField(key, proposal.value);
@@ -136,6 +136,11 @@ interface Prompts {
 async function loadPrompts(): Promise<Prompts> {
   const [select, input] = await Promise.all([import('@inquirer/select'), import('@inquirer/input')]);
   return { select: select.default, input: input.default };
+}
+
+/** How a field is given on the command line: `--key value` for a flag field, else `--set key=value`. */
+function howToGive(spec: FieldSpec, value: string): string {
+  return spec.flag ? `--${spec.key} ${value}` : `--set ${spec.key}=${value}`;
 }
 
 /** Ask one field with inquirer, prefilled with the proposal, marked "(detected)" when it was detected. */

@@ -173,11 +173,21 @@ const RESERVED_OUTPUT = /^(\.git(\/|$)|\.dockforge\/(answers\.yaml|manifest\.jso
 
 /**
  * Read a file of a pack layer: a regular file inside `layer.dir` (a symlink is refused: a pack
- * reads nothing outside itself). Undefined when absent.
+ * reads nothing outside itself). Undefined when absent. The built-in pack's files (shipped with
+ * dockforge) are read without the check.
+ * @param trusted the built-in pack: read as it is.
  * @throws UsageError naming the file when it is a symlink, a folder or another non-regular file.
  */
-export function readPackFile(dir: string, rel: string): string | undefined {
+export function readPackFile(dir: string, rel: string, trusted = false): string | undefined {
   const file = path.join(dir, rel);
+  if (trusted) {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
   const st = fs.lstatSync(file, { throwIfNoEntry: false });
   if (!st) return undefined;
   if (!st.isFile()) {
@@ -372,10 +382,10 @@ function checkQuestion(q: PackQuestion, where: string): void {
   if (!ok) bad(`default ${JSON.stringify(q.default)} is not a valid ${q.type}`);
 }
 
-/** Partials of one layer: name → pack-relative file. */
+/** Partials of one layer: name → pack-relative file (`partials/**`, and each module folder's own `*.hbs`). */
 async function listPartials(layerDir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const { file, kind } of packFiles(layerDir)) {
+  for (const { file, kind } of packFiles(layerDir, ['partials', 'languages', 'services'], 2)) {
     if (kind !== 'partial') continue;
     const name = file.startsWith('partials/') ? file.slice('partials/'.length, -4) : file.slice(0, -4);
     out.set(name, file);
@@ -511,7 +521,8 @@ export async function resolvePack(
   // partials: top-most layer wins
   const partials = new Map<string, string>();
   for (const layer of layers) {
-    for (const [name, rel] of await listPartials(layer.dir)) partials.set(name, readPackFile(layer.dir, rel)!);
+    const trusted = layer.origin === 'builtin';
+    for (const [name, rel] of await listPartials(layer.dir)) partials.set(name, readPackFile(layer.dir, rel, trusted)!);
   }
   const files = mergeByPath(layers.map((l) => l.files));
   const pathTemplates = [...new Set(files.map((e) => e.path).filter((p) => p.includes('{{')))];
@@ -544,7 +555,7 @@ export async function resolvePack(
   }
   const text = (file: string): { text: string; layer: PackLayer } | undefined => {
     for (const layer of [...layers].reverse()) {
-      const t = readPackFile(layer.dir, file);
+      const t = readPackFile(layer.dir, file, layer.origin === 'builtin');
       if (t !== undefined) return { text: t, layer };
     }
     return undefined;
@@ -621,10 +632,17 @@ function compileText(text: string, what: string): ReturnType<typeof templateSpec
 /**
  * Every `.hbs` file of a pack folder, pack-relative: partials (`partials/**`, and the `*.hbs`
  * directly in `languages/<id>/` and `services/<id>/`) and templates (everything else).
+ * @param tops only these top-level folders (all when absent).
+ * @param moduleDepth folders below `languages/` and `services/` are walked this deep (2: only a
+ *   module folder's own files, not its `files/`); unlimited when absent.
  */
-export function packFiles(dir: string): { file: string; kind: 'template' | 'partial' }[] {
+export function packFiles(
+  dir: string,
+  tops?: readonly string[],
+  moduleDepth = Infinity,
+): { file: string; kind: 'template' | 'partial' }[] {
   const out: { file: string; kind: 'template' | 'partial' }[] = [];
-  const walk = (rel: string): void => {
+  const walk = (rel: string, depth: number): void => {
     let list: fs.Dirent[];
     try {
       list = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
@@ -633,14 +651,17 @@ export function packFiles(dir: string): { file: string; kind: 'template' | 'part
     }
     for (const e of list) {
       const file = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(file);
-      else if (e.isFile() && e.name.endsWith('.hbs')) {
+      if (e.isDirectory()) {
+        if (rel === '' && tops && !tops.includes(e.name)) continue;
+        const inModule = /^(languages|services)(\/|$)/.test(file);
+        if (!inModule || depth + 1 <= moduleDepth) walk(file, depth + 1);
+      } else if (e.isFile() && e.name.endsWith('.hbs')) {
         const partial = file.startsWith('partials/') || /^(languages|services)\/[^/]+\/[^/]+\.hbs$/.test(file);
         out.push({ file, kind: partial ? 'partial' : 'template' });
       }
     }
   };
-  walk('');
+  walk('', 0);
   return out;
 }
 

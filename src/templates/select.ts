@@ -11,7 +11,6 @@ import type { PackLayer, ResolvedPack } from './pack.js';
 import { BUILTIN_PACK, LOCAL_TEMPLATES, builtinPackDir, loadLayer, resolvePack } from './pack.js';
 import type { PackPin } from '../vocabulary.js';
 import type { FetchedPack } from './source.js';
-import { fetchPack, pinnedPack } from './source.js';
 
 /** Sources that mean "no team pack: the built-in one" for `--pack`. */
 export const BUILTIN_SOURCES = ['builtin', BUILTIN_PACK] as const;
@@ -61,6 +60,11 @@ export async function selectPack(choice: PackChoice): Promise<PackSelection> {
   const { root } = choice;
   const builtin = choice.source !== undefined && (BUILTIN_SOURCES as readonly string[]).includes(choice.source);
   let top: FetchedPack | undefined;
+  // fetching (npm, git, tar) loads only when there is a team pack
+  const { fetchPack, pinnedPack } =
+    !builtin && (choice.source !== undefined || choice.pins.length > 0)
+      ? await import('./source.js')
+      : ({} as typeof import('./source.js'));
   if (builtin) top = undefined;
   else if (choice.source !== undefined) top = await fetchPack(choice.source, root);
   else if (choice.pins.length > 0) {

@@ -56,3 +56,22 @@ describe.each(registryCells())('$id', ({ answers }) => {
     }
   });
 });
+
+describe('environment values are literal wherever they are written', () => {
+  it('compose doubles $ (no host interpolation); Kubernetes escapes $( (no variable reference)', async () => {
+    const files = await renderFiles({ language: 'go', database: 'none', env: 'A=$(id),B=$HOME,C=50%' });
+    const compose = parseYaml(files.get('compose.yaml')!) as {
+      services: Record<string, { environment?: Record<string, string> }>;
+    };
+    expect(compose.services.app!.environment).toMatchObject({ A: '$$(id)', B: '$$HOME', C: '50%' });
+    const deployment = parseYaml(files.get('k8s/deployment.yaml')!) as {
+      spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+    };
+    const env = deployment.spec.template.spec.containers[0]!.env;
+    expect(env.filter((e) => ['A', 'B', 'C'].includes(e.name))).toEqual([
+      { name: 'A', value: '$$(id)' },
+      { name: 'B', value: '$HOME' },
+      { name: 'C', value: '50%' },
+    ]);
+  });
+});

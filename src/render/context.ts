@@ -121,6 +121,23 @@ export function mirrorImage(ref: string, mirrors: ReadonlyMap<string, string>): 
   return mirror ? `${mirror}/${rest}` : ref;
 }
 
+/**
+ * An environment entry whose value compose takes literally: `$` doubled (Compose Specification,
+ * "Interpolation": `$$` is a literal `$`; a single one would read the host's environment, and
+ * `$(` is an invalid interpolation).
+ */
+function composeLiteral<T extends { value?: string }>(e: T): T {
+  return e.value?.includes('$') ? { ...e, value: e.value.replaceAll('$', '$$$$') } : e;
+}
+
+/**
+ * An environment entry whose value Kubernetes takes literally: `$(` written `$$(` (Kubernetes
+ * API, EnvVar.value: `$(VAR_NAME)` references are expanded, `$$(VAR_NAME)` is the escape).
+ */
+function k8sLiteral<T extends { value?: string }>(e: T): T {
+  return e.value?.includes('$(') ? { ...e, value: e.value.replaceAll('$(', '$$$$(') } : e;
+}
+
 /** Partials of one module folder (`languages/go`), by the name after the folder. */
 function modulePartials(partialNames: readonly string[], folder: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -220,8 +237,8 @@ export function buildContext(
     ),
     data: meta.data ?? {},
     imageEnv: [...portVars, ...all((s) => s.imageEnv)],
-    composeEnv: [port, ...portVars, ...all((s) => s.composeEnv), ...extraEnv],
-    k8sEnv: [port, ...portVars, ...all((s) => s.k8sEnv), ...extraEnv],
+    composeEnv: [port, ...portVars, ...all((s) => s.composeEnv), ...extraEnv].map(composeLiteral),
+    k8sEnv: [port, ...portVars, ...all((s) => s.k8sEnv), ...extraEnv].map(k8sLiteral),
     volumes,
     composeVolumes: [...volumes.flatMap((v) => [v.name, `dev-${v.name}`]), ...all((s) => s.composeVolumes)],
     envFiles: all((s) => s.envFiles),

@@ -24,6 +24,8 @@ it('npm pack → npx ./dockforge-<version>.tgz init --yes works in another direc
   const listing = execFileSync('tar', ['-tzf', path.join(out, tgz!)], { encoding: 'utf8' });
   expect(listing).toContain('package/dist/cli/main.cjs');
   expect(listing).toContain('package/templates/pack.yaml');
+  expect(listing).toContain('package/schemas/compose-spec.json');
+  expect(listing).toContain('package/schemas/pack.schema.json');
   expect(listing).not.toContain('package/test/');
   expect(listing).not.toContain('package/src/');
   const work = tempRepo(path.join(FIXTURES, 'c-make'));
@@ -39,4 +41,13 @@ it('npm pack → npx ./dockforge-<version>.tgz init --yes works in another direc
   expect(r.stdout).toMatch(/created\s+Dockerfile/);
   for (const f of ['Dockerfile', 'compose.yaml', 'k8s/kustomization.yaml', '.dockforge/answers.yaml'])
     expect(existsSync(path.join(work, f)), f).toBe(true);
-}, 240_000);
+  // the installed CLI checks a team pack (its checkers and the Compose schema ship with it)
+  const check = spawnSync('npx', ['--yes', `./${tgz}`, 'templates', 'check', path.join(REPO, 'examples/packs/acme')], {
+    cwd: work,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 180_000,
+  });
+  expect(check.status, check.stderr + check.stdout).toBe(0);
+  expect(check.stdout).toMatch(/^ok: .*acme-platform@1\.0\.0/m);
+}, 360_000);

@@ -171,6 +171,11 @@ describe('pinning and --update-pack', () => {
     expect(elsewhere.code).toBe(2);
     expect(elsewhere.stderr).toMatch(/--update-pack/);
     expect(treeHash(root)).toBe(before);
+    const dry = runCli(['generate', '--update-pack', '--dry-run'], root);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('pack: acme-platform@1.0.0 → acme-platform@1.1.0');
+    expect(dry.stdout).toContain('+LABEL com.acme.pack="1.1.0"');
+    expect(treeHash(root)).toBe(before);
     const updated = runCli(['generate', '--update-pack'], root);
     expect(updated.stderr).toBe('');
     expect(updated.code).toBe(0);
@@ -376,6 +381,14 @@ describe('refusals: exit 2, nothing written', () => {
     expect(refused(pack, ['--set', 'note=a $(id)'])).toMatch(/invalid note "a \$\(id\)": expected .*no quotes, \$/);
     expect(refused(pack, ['--set', 'note=a\nRUN id'])).toMatch(/invalid note/);
     expect(refused(pack, ['--set', 'owner=x"; id'])).toMatch(/invalid owner/);
+  });
+
+  it('a question named like a built-in answer', () => {
+    const pack = acme((d) => {
+      const yaml = readFileSync(path.join(d, 'pack.yaml'), 'utf8').replace('  - name: maxReplicas', '  - name: port');
+      writeFileSync(path.join(d, 'pack.yaml'), yaml);
+    });
+    expect(refused(pack)).toMatch(/question port is a built-in answer's name/);
   });
 
   it('a pack of more than 1000 files', () => {

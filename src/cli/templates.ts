@@ -80,9 +80,9 @@ export async function runTemplatesEject(args: RepoArgs & { name?: string; force?
 export async function runTemplatesNew(args: { dir?: string }): Promise<number> {
   const dir = path.resolve(String(args.dir ?? ''));
   const written = await scaffoldPack(dir);
-  process.stdout.write(
-    `made ${dir}: ${written.join(', ')}\nNext: dockforge templates check ${path.relative(process.cwd(), dir) || '.'}\n`,
-  );
+  const shown = path.relative(process.cwd(), dir);
+  const arg = shown === '' ? '.' : shown.startsWith('..') ? dir : shown;
+  process.stdout.write(`made ${dir}: ${written.join(', ')}\nNext: dockforge templates check ${arg}\n`);
   return 0;
 }
 

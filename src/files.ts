@@ -49,14 +49,15 @@ export function readCache(kind: string, name: string): Buffer | undefined {
 
 /**
  * Write cache file `name` in {@link cacheFolder}(`kind`) (folders 0700, the file 0600, through
- * a temporary file and a rename, so a reader sees the old or the new content), then remove the
- * folder's other files for which `stale(name)` is true. Never throws: a cache only saves time.
+ * a temporary file and a rename, so a reader sees the old or the new content), then prune the
+ * folder: its other files for which `prune.stale(name)` is true go, and beyond `prune.keep`
+ * files the oldest (by modification time) go. Never throws: a cache only saves time.
  */
 export function writeCache(
   kind: string,
   name: string,
   data: string | Buffer,
-  stale?: (other: string) => boolean,
+  prune: { stale?: (other: string) => boolean; keep?: number } = {},
 ): void {
   const dir = cacheFolder(kind);
   if (!dir) return;
@@ -67,10 +68,16 @@ export function writeCache(
     const temp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(temp, data, { mode: 0o600 });
     fs.renameSync(temp, file);
-    if (!stale) return;
-    for (const other of fs.readdirSync(dir)) {
-      if (other !== name && stale(other)) fs.unlinkSync(path.join(dir, other));
-    }
+    if (!prune.stale && prune.keep === undefined) return;
+    const others = fs.readdirSync(dir).filter((other) => other !== name);
+    const kept = others.filter((other) => {
+      if (!prune.stale?.(other)) return true;
+      fs.unlinkSync(path.join(dir, other));
+      return false;
+    });
+    if (prune.keep === undefined || kept.length < prune.keep) return;
+    const byAge = kept.map((n) => ({ n, t: fs.statSync(path.join(dir, n)).mtimeMs })).sort((a, b) => b.t - a.t);
+    for (const { n } of byAge.slice(prune.keep - 1)) fs.unlinkSync(path.join(dir, n));
   } catch {
     /* no cache: only slower */
   }

@@ -11,8 +11,15 @@ import { UsageError, clip } from './errors.js';
 import { allLanguages } from './registry.js';
 import { buildContext } from './render/context.js';
 import { render } from './render/render.js';
-import type { PackLayer, ResolvedPack } from './templates/pack.js';
-import { BUILTIN_PACK, LOCAL_TEMPLATES, builtinPackDir, loadLayer, questionFields } from './templates/pack.js';
+import type { ResolvedPack } from './templates/pack.js';
+import {
+  BUILTIN_PACK,
+  LOCAL_TEMPLATES,
+  builtinPackDir,
+  layerLabel,
+  loadLayer,
+  questionFields,
+} from './templates/pack.js';
 import { loadCompiler, partialsUsed } from './templates/compile.js';
 import type { PackSelection } from './templates/select.js';
 import { selectPack } from './templates/select.js';
@@ -52,10 +59,7 @@ export interface TemplateRow {
   overrides: string[];
 }
 
-/** `name@version` of a layer (`.dockforge/templates` for the overrides). */
-export function layerLabel(layer: PackLayer): string {
-  return layer.version ? `${layer.name}@${layer.version}` : layer.name;
-}
+export { layerLabel };
 
 /** A partial's name from its pack-relative file. */
 function partialName(file: string): string {

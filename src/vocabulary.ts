@@ -110,6 +110,24 @@ export function addEnvFinding(d: Detection, name: string, value: string, evidenc
 export type AnswerValue = string | number | boolean;
 
 /**
+ * A `when` condition (pack.yaml entries and questions, a pack question's field): every key must
+ * match the value it names — equal to it, one of a list, or (when the value is a list, like the
+ * render context's `service`) contained in it.
+ */
+export type When = Readonly<Record<string, AnswerValue | readonly AnswerValue[]>>;
+
+/** True when every key of `when` matches `values` (see {@link When}). No `when` always matches. */
+export function matches(when: When | undefined, values: Record<string, unknown>): boolean {
+  if (!when) return true;
+  return Object.entries(when).every(([k, v]) => {
+    const have = values[k];
+    const wanted: readonly unknown[] = Array.isArray(v) ? v : [v];
+    if (Array.isArray(have)) return wanted.some((w) => have.includes(w));
+    return wanted.includes(have);
+  });
+}
+
+/**
  * A validated answer set: the core answers (typed below) plus the fields that language and
  * service modules declare (read through each module's own typed view).
  */
@@ -177,7 +195,7 @@ export interface FieldSpec {
    * Only meaningful when the other answers match (a pack question's `when`): every key equal to
    * the value or one of the listed values.
    */
-  when?: Readonly<Record<string, AnswerValue | readonly AnswerValue[]>>;
+  when?: When;
 }
 
 /** How a team pack was fetched: `local` folder, `npm` package or tarball, `git` URL#ref. */

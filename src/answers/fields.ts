@@ -9,7 +9,7 @@
 import { UsageError, quote } from '../errors.js';
 import { allLanguages, allServices, findLanguage, findService, serviceKinds, servicesOfKind } from '../registry.js';
 import type { Answers, AnswerValue, FieldSpec } from '../vocabulary.js';
-import { COMPOSE_FILES, DEFAULT_ID, MAX_ID, RUNTIME_BASES } from '../vocabulary.js';
+import { COMPOSE_FILES, DEFAULT_ID, MAX_ID, RUNTIME_BASES, matches } from '../vocabulary.js';
 
 /** Alpine release pinned by default (alpine:3.22, the newest the templates were checked against). */
 export const DEFAULT_ALPINE = '3.22';
@@ -384,12 +384,7 @@ export function assertKnownAnswers(given: Record<string, unknown>): void {
 export function appliesTo(key: string, answers: Record<string, unknown>): boolean {
   const spec = fieldSpec(key);
   if (spec?.language && spec.language !== answers.language) return false;
-  if (spec?.when) {
-    for (const [k, v] of Object.entries(spec.when)) {
-      const wanted: readonly unknown[] = Array.isArray(v) ? v : [v];
-      if (!wanted.includes(answers[k])) return false;
-    }
-  }
+  if (!matches(spec?.when, answers)) return false;
   if (spec?.service) {
     const kind = findService(spec.service)?.kind;
     return kind !== undefined && answers[kind] === spec.service;

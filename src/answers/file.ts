@@ -4,12 +4,11 @@
  * `_dockforge` records the version and pack that last rendered them. The file is the user's
  * too: rewriting it keeps their comments and key order.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Document, Pair } from 'yaml';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { UsageError, clip, formatBytes, quote } from '../errors.js';
-import { cacheFolder, readCache, readRegularFile, sha256, writeCache } from '../files.js';
+import { readCache, readRegularFile, sha256, writeCache } from '../files.js';
 import type { Answers, PackPin } from '../vocabulary.js';
 import { ANSWERS_PATH } from '../vocabulary.js';
 import { appliesTo, fieldSpec, fieldTable, validateAnswers } from './fields.js';
@@ -165,7 +164,7 @@ let lastParsed: { text: string; doc: Document | undefined; json: string } | unde
 
 /**
  * The value of answers text `text` (yaml's `toJS` of its document). A text parsed before comes
- * from dockforge's cache folder (`answers/<sha256 of the text>.json`, see {@link cacheFolder}):
+ * from dockforge's cache folder (`answers/<sha256 of the text>.json`, see `cacheFolder`):
  * parsing YAML is a few milliseconds of each run, a cache read a fraction of one. Only a text
  * that parsed without errors to a JSON value (no `.inf`, no `.nan`: JSON has neither) is
  * cached, so the value is the same either way; the checks that follow run on both.
@@ -196,29 +195,12 @@ function parseAnswers(text: string): unknown {
   const value: unknown = doc.toJS();
   const json = JSON.stringify(value) ?? 'null';
   lastParsed = { text, doc, json };
-  if (isJsonValue(value)) writeCache('answers', `${key}.json`, json, oldest(CACHED_ANSWERS));
+  if (isJsonValue(value)) writeCache('answers', `${key}.json`, json, { keep: CACHED_ANSWERS });
   return value;
 }
 
 /** How many parsed answers texts the cache keeps (the most recently written). */
 const CACHED_ANSWERS = 64;
-
-/**
- * A `stale` test for {@link writeCache} that, once the folder holds more than `keep` files,
- * marks the oldest (by modification time) beyond the newest `keep`.
- */
-function oldest(keep: number): (name: string) => boolean {
-  let stale: Set<string> | undefined;
-  return (name) => {
-    if (!stale) {
-      const dir = cacheFolder('answers')!;
-      const files = fs.readdirSync(dir).map((n) => ({ n, t: fs.statSync(path.join(dir, n)).mtimeMs }));
-      files.sort((a, b) => b.t - a.t);
-      stale = new Set(files.slice(keep).map((f) => f.n));
-    }
-    return stale.has(name);
-  };
-}
 
 /**
  * True when `v` survives JSON unchanged: null, booleans, finite numbers, strings, and arrays and

@@ -7,7 +7,7 @@
 import { parseAllDocuments } from 'yaml';
 
 /** A kubernetes-models class: constructing one copies the object; `validate()` throws on a schema error. */
-type Model = new (o: never) => { validate(): void };
+type Model = (new (o: never) => { validate(): void }) & { apiVersion: string; kind: string };
 
 /** The Kubernetes check, with kubernetes-models loaded. */
 export interface KubernetesRules {
@@ -36,21 +36,23 @@ export async function loadKubernetesRules(): Promise<KubernetesRules> {
   ]);
   // the kinds dockforge renders, and those a team pack most often adds (autoscaling, ingress,
   // configuration, jobs)
-  const models: Record<string, Model> = {
-    'v1/Service': core.Service as never,
-    'v1/PersistentVolumeClaim': core.PersistentVolumeClaim as never,
-    'v1/ConfigMap': core.ConfigMap as never,
-    'v1/Secret': core.Secret as never,
-    'v1/ServiceAccount': core.ServiceAccount as never,
-    'apps/v1/Deployment': apps.Deployment as never,
-    'apps/v1/StatefulSet': apps.StatefulSet as never,
-    'policy/v1/PodDisruptionBudget': policy.PodDisruptionBudget as never,
-    'networking.k8s.io/v1/NetworkPolicy': networking.NetworkPolicy as never,
-    'networking.k8s.io/v1/Ingress': networking.Ingress as never,
-    'autoscaling/v2/HorizontalPodAutoscaler': autoscaling.HorizontalPodAutoscaler as never,
-    'batch/v1/Job': batch.Job as never,
-    'batch/v1/CronJob': batch.CronJob as never,
-  };
+  const known = [
+    core.Service,
+    core.PersistentVolumeClaim,
+    core.ConfigMap,
+    core.Secret,
+    core.ServiceAccount,
+    apps.Deployment,
+    apps.StatefulSet,
+    policy.PodDisruptionBudget,
+    networking.NetworkPolicy,
+    networking.Ingress,
+    autoscaling.HorizontalPodAutoscaler,
+    batch.Job,
+    batch.CronJob,
+  ] as unknown as Model[];
+  // each model class names its own apiVersion and kind
+  const models = Object.fromEntries(known.map((M) => [`${M.apiVersion}/${M.kind}`, M]));
   return { k8sErrors: (obj) => k8sErrors(models, obj) };
 }
 

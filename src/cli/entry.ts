@@ -71,7 +71,7 @@ function runWithCodeCache(bundle: string, command: string): void {
     process.once('exit', (code) => {
       if (code !== 0) return;
       const stale = (other: string): boolean => other.startsWith('dockforge-') && !other.startsWith(prefix);
-      writeCache('v8', name, script.createCachedData(), stale);
+      writeCache('v8', name, script.createCachedData(), { stale });
     });
   }
   const wrapper = script.runInThisContext() as (...a: unknown[]) => void;

@@ -31,7 +31,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Handlebars from 'handlebars';
 import { UsageError, clip } from '../errors.js';
-import type { FieldSpec, PackPin } from '../vocabulary.js';
+import type { FieldSpec, PackPin, When } from '../vocabulary.js';
+import { matches } from '../vocabulary.js';
 import { knownSpec, loadCompiler, parsePackYaml, runtimeEnvironment, templateSpec } from './compile.js';
 import { MODULE_FILES_SCHEMA, PACK_SCHEMA } from './pack.schema.js';
 
@@ -41,11 +42,8 @@ export const BUILTIN_PACK = 'dockforge-builtin';
 /** Repository-local overrides, relative to the project root: the top layer when present. */
 export const LOCAL_TEMPLATES = '.dockforge/templates';
 
-/**
- * A `when` condition: every key must match the render context's value — equal to it, one of
- * a list, or (when the context's value is a list, like `service`) contained in it.
- */
-export type When = Record<string, string | number | boolean | (string | number | boolean)[]>;
+export type { When };
+export { matches };
 
 /** One file a pack generates. */
 export interface PackFileEntry {
@@ -154,6 +152,11 @@ export interface ResolvedPack {
   text(file: string): { text: string; layer: PackLayer } | undefined;
   /** Every template and partial file (pack-relative), with the layers that have it, top-most first. */
   listing(): { file: string; kind: 'template' | 'partial'; layers: PackLayer[] }[];
+}
+
+/** `name@version` of a layer; the repository's overrides (no version) by their folder, `.dockforge/templates`. */
+export function layerLabel(layer: Pick<PackLayer, 'name' | 'version'>): string {
+  return layer.version ? `${layer.name}@${layer.version}` : layer.name;
 }
 
 /** Folder of the built-in pack, shipped in the npm package next to dist/. */
@@ -375,7 +378,7 @@ function checkQuestion(q: PackQuestion, where: string): void {
       : q.type === 'int'
         ? Number.isSafeInteger(q.default) &&
           (q.default as number) >= (q.min ?? 0) &&
-          (q.default as number) <= (q.max ?? 2147483647)
+          (q.default as number) <= (q.max ?? QUESTION_INT_MAX)
         : q.type === 'choice'
           ? q.choices!.includes(String(q.default))
           : typeof q.default === 'string';
@@ -435,7 +438,7 @@ function makeHandlebars(): typeof Handlebars {
  *   something else than functions, or names a built-in helper.
  */
 function registerPackHelpers(hb: typeof Handlebars, layer: PackLayer): void {
-  const where = `${layer.name}@${layer.version} helpers ${layer.helpers}`;
+  const where = `${layerLabel(layer)} helpers ${layer.helpers}`;
   if (readPackFile(layer.dir, layer.helpers!) === undefined) {
     throw new UsageError(`invalid pack ${where}: no such file`);
   }
@@ -512,7 +515,7 @@ export async function resolvePack(
   for (const layer of layers.filter((l) => l.helpers)) {
     if (!opts.trust?.(layer)) {
       throw new UsageError(
-        `refusing pack ${layer.name}@${layer.version}: it registers Handlebars helpers (${layer.helpers}), code that ` +
+        `refusing pack ${layerLabel(layer)}: it registers Handlebars helpers (${layer.helpers}), code that ` +
           'would run inside dockforge: pass --trust to allow it (recorded in answers.yaml for this exact version)',
       );
     }
@@ -546,7 +549,7 @@ export async function resolvePack(
       const before = questions.get(q.name);
       if (before && before.type !== q.type) {
         throw new UsageError(
-          `invalid pack ${layer.name}@${layer.version}: question ${q.name} is a ${q.type} here ` +
+          `invalid pack ${layerLabel(layer)}: question ${q.name} is a ${q.type} here ` +
             `and a ${before.type} below`,
         );
       }
@@ -564,7 +567,7 @@ export async function resolvePack(
     layers,
     id: layers
       .filter((l) => l.origin !== 'local')
-      .map((l) => `${l.name}@${l.version}`)
+      .map(layerLabel)
       .join(' + '),
     files,
     secrets: mergeByPath(layers.map((l) => l.secrets)),
@@ -591,7 +594,7 @@ export async function resolvePack(
       }
       const known = knownSpec(found.text);
       if (!known) await loadCompiler();
-      const source = `${found.layer.name}${found.layer.version ? `@${found.layer.version}` : ''}:${name}`;
+      const source = `${layerLabel(found.layer)}:${name}`;
       const compiled = hb.template(known ?? compileText(found.text, `template ${source}`));
       const entry = {
         render: (ctx: object) => compiled(ctx, RUNTIME_OPTIONS),
@@ -684,7 +687,7 @@ const QUESTION_INT_MAX = 2147483647;
 export function questionFields(pack: ResolvedPack): FieldSpec[] {
   const owner = (q: PackQuestion): string => {
     const layer = [...pack.layers].reverse().find((l) => l.questions.includes(q));
-    return layer ? `${layer.name}@${layer.version}` : pack.id;
+    return layer ? layerLabel(layer) : pack.id;
   };
   return pack.questions.map((q): FieldSpec => {
     const base = { key: q.name, describe: q.description, ask: true, pack: owner(q), when: q.when, fallback: q.default };
@@ -709,16 +712,5 @@ export function questionFields(pack: ResolvedPack): FieldSpec[] {
         };
       }
     }
-  });
-}
-
-/** True when every key of `when` matches `values` (see {@link When}). No `when` always matches. */
-export function matches(when: When | undefined, values: Record<string, unknown>): boolean {
-  if (!when) return true;
-  return Object.entries(when).every(([k, v]) => {
-    const have = values[k];
-    const wanted = Array.isArray(v) ? v : [v];
-    if (Array.isArray(have)) return wanted.some((w) => have.includes(w));
-    return wanted.includes(have as never);
   });
 }

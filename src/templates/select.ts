@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { PackLayer, ResolvedPack } from './pack.js';
-import { BUILTIN_PACK, LOCAL_TEMPLATES, builtinPackDir, loadLayer, resolvePack } from './pack.js';
+import { BUILTIN_PACK, LOCAL_TEMPLATES, builtinPackDir, layerLabel, loadLayer, resolvePack } from './pack.js';
 import type { PackPin } from '../vocabulary.js';
 import type { FetchedPack } from './source.js';
 
@@ -59,68 +59,18 @@ export interface PackSelection {
 export async function selectPack(choice: PackChoice): Promise<PackSelection> {
   const { root } = choice;
   const builtin = choice.source !== undefined && (BUILTIN_SOURCES as readonly string[]).includes(choice.source);
-  let top: FetchedPack | undefined;
-  // fetching (npm, git, tar) loads only when there is a team pack
-  const { fetchPack, pinnedPack } =
-    !builtin && (choice.source !== undefined || choice.pins.length > 0)
-      ? await import('./source.js')
-      : ({} as typeof import('./source.js'));
-  if (builtin) top = undefined;
-  else if (choice.source !== undefined) top = await fetchPack(choice.source, root);
-  else if (choice.pins.length > 0) {
-    top = choice.update ? await fetchPack(choice.pins[0]!.source, root) : await pinnedPack(choice.pins[0]!, root);
-  }
-  // the chain, top first
-  const chain: { layer: PackLayer; pin: PackPin }[] = [];
+  let chain: { layer: PackLayer; pin: PackPin }[] = [];
   let standalone = false;
-  // semver (outside the bundle, like tar): only a run with a team pack loads it
-  const semver = top ? (await import('semver')).default : undefined!;
-  const builtinVersion = top ? (await loadLayer(builtinPackDir())).version : '';
-  for (let cur = top, depth = 0; cur; depth++) {
-    const layer = await loadLayer(cur.dir, 'team');
-    if (chain.some((c) => c.layer.name === layer.name)) {
-      throw new UsageError(`invalid pack ${layer.name}: its extends chain comes back to it`);
-    }
-    chain.push({ layer, pin: cur.pin });
-    const ext = layer.extends;
-    if (!ext) {
-      standalone = true;
-      break;
-    }
-    if (!semver.validRange(ext.version)) {
-      throw new UsageError(
-        `invalid pack ${layer.name}@${layer.version}: extends version ${ext.version} is not a semver range`,
-      );
-    }
-    if (ext.name === BUILTIN_PACK && ext.source === undefined) {
-      if (!semver.satisfies(builtinVersion, ext.version)) {
-        throw new UsageError(
-          `pack ${layer.name}@${layer.version} extends ${BUILTIN_PACK}@${ext.version}, but this dockforge's is ` +
-            `${builtinVersion}: use a dockforge whose built-in pack matches, ` +
-            `or a version of the pack made for ${builtinVersion}`,
-        );
-      }
-      break;
-    }
-    if (ext.source === undefined) {
-      throw new UsageError(
-        `invalid pack ${layer.name}@${layer.version}: extends ${ext.name} needs a source ` +
-          `(only ${BUILTIN_PACK} has none)`,
-      );
-    }
-    if (depth + 1 >= MAX_CHAIN) {
-      throw new UsageError(`invalid pack ${layer.name}: extends chain longer than ${MAX_CHAIN}`);
-    }
-    const pinned = choice.pins[depth + 1];
-    const keep = !choice.update && choice.source === undefined && pinned?.source === ext.source;
-    cur = keep ? await pinnedPack(pinned!, root) : await fetchPack(ext.source, root);
-    const parent = await loadLayer(cur.dir, 'team');
-    if (parent.name !== ext.name || !semver.satisfies(parent.version, ext.version)) {
-      throw new UsageError(
-        `pack ${layer.name}@${layer.version} extends ${ext.name}@${ext.version}, but ${ext.source} gives ` +
-          `${parent.name}@${parent.version}`,
-      );
-    }
+  if (!builtin && (choice.source !== undefined || choice.pins.length > 0)) {
+    // fetching (npm, git, tar) loads only when there is a team pack
+    const source = await import('./source.js');
+    const top =
+      choice.source !== undefined
+        ? await source.fetchPack(choice.source, root)
+        : choice.update
+          ? await source.fetchPack(choice.pins[0]!.source, root)
+          : await source.pinnedPack(choice.pins[0]!, root);
+    ({ chain, standalone } = await extendsChain(top, choice, source));
   }
   const layers = [...chain].reverse().map((c) => c.layer);
   const local = localOverrides(root);
@@ -139,6 +89,67 @@ export async function selectPack(choice: PackChoice): Promise<PackSelection> {
     if (before?.integrity !== after?.integrity) changes.push({ from: label(before), to: label(after) });
   }
   return { pack, pins, trusted, changes };
+}
+
+/**
+ * The team pack `top` and the packs its `extends` names, top first, each loaded (and checked)
+ * once; `standalone` when the last one extends nothing (no built-in pack below it). A parent
+ * pinned in `choice.pins` at the same depth, from the same source, is taken as pinned unless the
+ * run fetches anew (`--pack`, `--update-pack`).
+ * @throws UsageError for a loop, a chain longer than {@link MAX_CHAIN}, a range that is no semver
+ *   range or is not met (by the built-in pack or by what the source gives), an extends without a
+ *   source (other than the built-in pack).
+ */
+async function extendsChain(
+  top: FetchedPack,
+  choice: PackChoice,
+  source: typeof import('./source.js'),
+): Promise<{ chain: { layer: PackLayer; pin: PackPin }[]; standalone: boolean }> {
+  // semver (outside the bundle, like tar): only a run with a team pack loads it
+  const semver = (await import('semver')).default;
+  const builtinVersion = (await loadLayer(builtinPackDir())).version;
+  const chain: { layer: PackLayer; pin: PackPin }[] = [];
+  let cur = top;
+  let layer = await loadLayer(top.dir, 'team');
+  for (let depth = 0; ; depth++) {
+    if (chain.some((c) => c.layer.name === layer.name)) {
+      throw new UsageError(`invalid pack ${layer.name}: its extends chain comes back to it`);
+    }
+    chain.push({ layer, pin: cur.pin });
+    const ext = layer.extends;
+    if (!ext) return { chain, standalone: true };
+    if (!semver.validRange(ext.version)) {
+      throw new UsageError(`invalid pack ${layerLabel(layer)}: extends version ${ext.version} is not a semver range`);
+    }
+    if (ext.name === BUILTIN_PACK && ext.source === undefined) {
+      if (!semver.satisfies(builtinVersion, ext.version)) {
+        throw new UsageError(
+          `pack ${layerLabel(layer)} extends ${BUILTIN_PACK}@${ext.version}, but this dockforge's is ` +
+            `${builtinVersion}: use a dockforge whose built-in pack matches, ` +
+            `or a version of the pack made for ${builtinVersion}`,
+        );
+      }
+      return { chain, standalone: false };
+    }
+    if (ext.source === undefined) {
+      throw new UsageError(
+        `invalid pack ${layerLabel(layer)}: extends ${ext.name} needs a source (only ${BUILTIN_PACK} has none)`,
+      );
+    }
+    if (depth + 1 >= MAX_CHAIN) {
+      throw new UsageError(`invalid pack ${layer.name}: extends chain longer than ${MAX_CHAIN}`);
+    }
+    const pinned = choice.pins[depth + 1];
+    const keep = !choice.update && choice.source === undefined && pinned?.source === ext.source;
+    cur = keep ? await source.pinnedPack(pinned!, choice.root) : await source.fetchPack(ext.source, choice.root);
+    const parent = await loadLayer(cur.dir, 'team');
+    if (parent.name !== ext.name || !semver.satisfies(parent.version, ext.version)) {
+      throw new UsageError(
+        `pack ${layerLabel(layer)} extends ${ext.name}@${ext.version}, but ${ext.source} gives ${layerLabel(parent)}`,
+      );
+    }
+    layer = parent;
+  }
 }
 
 /**

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 npm run build --silent
 for dir in examples/*/; do
   name=$(basename "$dir")
+  # examples/packs holds template packs, not applications
+  [[ "$name" == packs ]] && continue
   case "$name" in *-postgres) runtime=alpine ;; *) runtime=distroless ;; esac
   # answers from detection, as on a fresh clone (the record stays: it is the merge base)
   rm -f "$dir/.dockforge/answers.yaml"

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { readAnswers } from './answers/file.js';
 import { fieldSpec, fieldTable, usePackFields, validateAnswers } from './answers/fields.js';
 import { UsageError, clip } from './errors.js';
-import { allLanguages } from './registry.js';
+import { allLanguages, serviceKinds, servicesOfKind } from './registry.js';
 import { buildContext } from './render/context.js';
 import { render } from './render/render.js';
 import type { ResolvedPack } from './templates/pack.js';
@@ -282,7 +282,11 @@ export async function checkPack(
     }
     const { checkRendered, expectFromAnswers } = await import('./check/index.js');
     for (const answers of cells) {
-      const cell = `${answers.language}-${answers.database}-${answers.base}-uid${answers.uid}`;
+      const extra = serviceKinds()
+        .filter((k) => k !== 'database' && answers[k] !== 'none')
+        .map((k) => `-${String(answers[k])}`)
+        .join('');
+      const cell = `${answers.language}-${answers.database}${extra}-${answers.base}-uid${answers.uid}`;
       let files: { path: string; content: string }[];
       try {
         files = (await render(answers, pack, '0.0.0-check')).files;
@@ -298,10 +302,19 @@ export async function checkPack(
   }
 }
 
-/** The answers of every cell: each language × database × runtime base, with the default and another user ID. */
+/**
+ * The answers of every cell: each language × database × runtime base, with the default and another
+ * user ID; the cells with the other ID also use the first service of every other kind (a cache),
+ * so each service's templates are rendered with every language, database and base.
+ */
 function matrixCells(questions: Record<string, AnswerValue>): Answers[] {
   const out: Answers[] = [];
   const databases = fieldSpec('database')?.choices ?? ['none'];
+  const others = Object.fromEntries(
+    serviceKinds()
+      .filter((k) => k !== 'database')
+      .map((k) => [k, servicesOfKind(k)[0]!.id]),
+  );
   for (const language of allLanguages().map((l) => l.id)) {
     for (const database of databases) {
       for (const base of RUNTIME_BASES) {
@@ -315,6 +328,7 @@ function matrixCells(questions: Record<string, AnswerValue>): Answers[] {
               gid: uid,
               name: 'pack-check',
               healthPath: '/health',
+              ...(uid === DEFAULT_ID ? {} : others),
               ...questions,
             }),
           );

@@ -9,6 +9,7 @@ import { go } from './stacks/go.js';
 import { node } from './stacks/node.js';
 import type { LanguageSupport } from './stacks/types.js';
 import { postgres } from './services/postgres.js';
+import { redis } from './services/redis.js';
 import { sqlite } from './services/sqlite.js';
 import type { ServiceSupport } from './services/types.js';
 
@@ -17,7 +18,7 @@ export type { LanguageSupport, ServiceSupport };
 /** Registered languages, in the order choices are listed and detection tries them. */
 const languages: LanguageSupport[] = [go, node, c];
 /** Registered backing services, in the order choices are listed. */
-const services: ServiceSupport[] = [sqlite, postgres];
+const services: ServiceSupport[] = [sqlite, postgres, redis];
 
 /** Every registered language. */
 export function allLanguages(): readonly LanguageSupport[] {

@@ -124,20 +124,22 @@ describe('library table', () => {
 
   it('-l, pkg-config and includes become the toolchain packages of both bases and the Alpine runtime', async () => {
     const { detection: d, file } = await init('c-libraries', { base: 'distroless' });
+    expect(finding(d, 'cache').value).toBe('redis');
     expect(finding(d, 'cLibraries').value).toBe(
       'pkg-config jansson microhttpd ulfius orcania yder hiredis uuid zlib cjson',
     );
     expect(file('Dockerfile')).toContain(
-      'apt-get install -y --no-install-recommends build-essential pkg-config libjansson-dev libmicrohttpd-dev ' +
-        'libulfius-dev liborcania-dev libyder-dev libhiredis-dev uuid-dev zlib1g-dev libcjson-dev\n',
+      // hiredis is Redis's client: the Redis service's packages come first, then the table's, each once
+      'apt-get install -y --no-install-recommends build-essential libhiredis-dev pkg-config libjansson-dev ' +
+        'libmicrohttpd-dev libulfius-dev liborcania-dev libyder-dev uuid-dev zlib1g-dev libcjson-dev\n',
     );
     const alpine = (await init('c-libraries', { base: 'alpine' })).file('Dockerfile');
     expect(alpine).toContain(
-      'apk add --update-cache build-base pkgconf jansson-dev libmicrohttpd-dev hiredis-dev util-linux-dev ' +
+      'apk add --update-cache build-base hiredis-dev pkgconf jansson-dev libmicrohttpd-dev util-linux-dev ' +
         'zlib-dev cjson-dev\n',
     );
     expect(alpine).toContain(
-      'RUN apk add --no-cache ca-certificates tzdata jansson libmicrohttpd hiredis libuuid zlib cjson\n',
+      'RUN apk add --no-cache ca-certificates tzdata hiredis jansson libmicrohttpd libuuid zlib cjson\n',
     );
     expect(alpine).toContain('# Not packaged for Alpine (pkgs.alpinelinux.org): ulfius, orcania, yder.');
   });

@@ -13,6 +13,7 @@ import { registryCells, renderFiles } from './helpers/render.js';
 describe.each(registryCells())('cell $id', ({ answers }) => {
   const language = answers.language as 'go' | 'node' | 'c';
   const database = answers.database as string;
+  const cache = (answers.cache as string | undefined) ?? 'none';
   const base = answers.base as 'alpine' | 'distroless';
   const UID = answers.uid as number;
   const GID = answers.gid as number;
@@ -34,6 +35,7 @@ describe.each(registryCells())('cell $id', ({ answers }) => {
     }
     expect(f.has('k8s/pvc.yaml')).toBe(database === 'sqlite');
     expect(f.has('k8s/postgres.yaml')).toBe(database === 'postgres');
+    expect(f.has('k8s/redis.yaml')).toBe(cache === 'redis');
   });
 
   it('Dockerfile meets every rule', async () => {
@@ -77,13 +79,30 @@ describe.each(registryCells())('cell $id', ({ answers }) => {
       expect(doc.services.db.image).toBe('postgres:18-alpine');
       expect(doc.services.db.volumes).toEqual(['db-data:/var/lib/postgresql']);
       expect(doc.services.db.healthcheck.test).toContain('pg_isready');
-      expect(app.depends_on).toEqual({ db: { condition: 'service_healthy' } });
+      expect(Object.keys(app.depends_on)).toContain('db');
+      expect(app.depends_on.db).toEqual({ condition: 'service_healthy' });
       expect(app.env_file[0].path).toBe('.dockforge/secrets/postgres.env');
       expect(text).not.toMatch(/PASSWORD\s*[:=]\s*\S/);
     } else {
       expect(app.volumes).toBeUndefined();
       expect(doc.services.db).toBeUndefined();
       expect(doc.volumes).toBeUndefined();
+    }
+    if (cache === 'redis') {
+      const redis = doc.services.redis;
+      expect(redis.image).toBe('redis:8-alpine');
+      expect(redis.user).toBe('redis');
+      expect(redis.read_only).toBe(true);
+      expect(redis.cap_drop).toEqual(['ALL']);
+      expect(redis.security_opt).toContain('no-new-privileges:true');
+      expect(redis.healthcheck.test).toEqual(['CMD-SHELL', 'redis-cli ping | grep -q PONG']);
+      expect(redis.command.at(-1)).toMatch(/^exec redis-server --requirepass "\$\$REDIS_PASSWORD" /);
+      expect(app.depends_on.redis).toEqual({ condition: 'service_healthy' });
+      expect(app.env_file.map((e: { path: string }) => e.path)).toContain('.dockforge/secrets/redis.env');
+      expect(redis.volumes).toEqual(answers.redisPersistence ? ['redis-data:/data'] : undefined);
+      expect(text).not.toMatch(/PASSWORD\s*[:=]\s*[^"\s]/);
+    } else {
+      expect(doc.services.redis).toBeUndefined();
     }
   });
 
@@ -144,6 +163,23 @@ describe.each(registryCells())('cell $id', ({ answers }) => {
       expect(kustomization.secretGenerator[0].envs).toEqual(['secrets/postgres.env']);
       const env = c.env.find((e: any) => e.name === 'PGPASSWORD');
       expect(env.valueFrom.secretKeyRef.name).toBe(kustomization.secretGenerator[0].name);
+    }
+    if (cache === 'redis') {
+      // a cache is a Deployment with one replica; with its data kept, a StatefulSet with a claim
+      const name = `${answers.name}-redis`;
+      const redis = objects.find((o) => o.metadata.name === name && /^(Deployment|StatefulSet)$/.test(o.kind))!;
+      expect(redis.kind).toBe(answers.redisPersistence ? 'StatefulSet' : 'Deployment');
+      expect(redis.spec.replicas).toBe(1);
+      expect(Boolean(redis.spec.volumeClaimTemplates)).toBe(Boolean(answers.redisPersistence));
+      expect(redis.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+      const gen = kustomization.secretGenerator.find((g: any) => g.name === name);
+      expect(gen.envs).toEqual(['secrets/redis.env']);
+      for (const key of ['REDIS_PASSWORD', 'REDIS_URL']) {
+        expect(c.env.find((e: any) => e.name === key).valueFrom.secretKeyRef.name).toBe(name);
+      }
+      const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === name)!;
+      expect(policy.spec.ingress[0].from[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('server');
+      expect(policy.spec.egress).toEqual([]);
     }
   });
 });

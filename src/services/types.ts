@@ -2,7 +2,7 @@
  * The interface every backing-service module implements (`src/services/<id>.ts`), with its
  * template folder `templates/services/<id>/`. The registry (`src/registry.ts`) lists them.
  *
- * A service belongs to a kind (`database` today; a cache such as Redis would be another kind):
+ * A service belongs to a kind (`database`: SQLite, PostgreSQL; `cache`: Redis):
  * each kind is one answer whose choices are its services plus `none`, so a new kind is a new
  * module and a new answer, and the existing modules stay as they are.
  */

@@ -28,6 +28,13 @@ const VARIANTS: { id: string; language: string; database: string; answers: Recor
   { id: 'go-tcp', language: 'go', database: 'sqlite', answers: { healthPath: 'none' } },
   { id: 'node-tcp', language: 'node', database: 'none', answers: { healthPath: 'none' } },
   { id: 'c-tcp', language: 'c', database: 'postgres', answers: { healthPath: 'none' } },
+  // Redis keeping its data: a StatefulSet with a volume claim, the append-only file on a compose volume
+  {
+    id: 'node-redis-persist',
+    language: 'node',
+    database: 'sqlite',
+    answers: { cache: 'redis', redisPersistence: true },
+  },
 ];
 
 /**
@@ -35,12 +42,14 @@ const VARIANTS: { id: string; language: string; database: string; answers: Recor
  * database choices and the bases come from the registry (so a new module adds cells); the
  * variants are fixed here and skipped for languages that are not registered.
  * @param languageAnswers language id → its own answers; @param databases database choices
- *   (with `none`); @param bases runtime bases.
+ *   (with `none`); @param bases runtime bases; @param others the services of the other kinds
+ *   (e.g. `{ kind: 'cache', id: 'redis' }`): each gets a cell per language and base, with PostgreSQL.
  */
 export function goldenCells(
   languageAnswers: Record<string, Record<string, unknown>>,
   databases: readonly string[],
   bases: readonly string[],
+  others: readonly { kind: string; id: string }[] = [],
 ): GoldenCell[] {
   const languages = Object.keys(languageAnswers);
   const common = (language: string, database: string, base: string, name: string) => ({
@@ -67,8 +76,24 @@ export function goldenCells(
       }
     }
   }
+  // each service of another kind (a cache) once per language, next to PostgreSQL
+  for (const language of languages) {
+    for (const other of others) {
+      for (const base of bases) {
+        const name = `${language}-${other.id}`;
+        const answers = {
+          ...common(language, 'postgres', base, name),
+          ...languageAnswers[language],
+          [other.kind]: other.id,
+        };
+        cells.push({ id: `${name}-${base}`, answers });
+      }
+    }
+  }
   for (const v of VARIANTS) {
-    if (!languages.includes(v.language)) continue;
+    if (!languages.includes(v.language) || (v.answers.cache !== undefined && !others.some((o) => o.kind === 'cache'))) {
+      continue;
+    }
     for (const base of bases) {
       const answers = { ...common(v.language, v.database, base, v.id), ...languageAnswers[v.language], ...v.answers };
       cells.push({ id: `${v.id}-${base}`, answers });

@@ -15,7 +15,10 @@ import { goldenCells, type GoldenCell } from './cells.js';
 /** The version the golden files are rendered with. */
 export const GOLDEN_VERSION = '0.1.0';
 
-/** Every golden cell, from the registry's languages, the `database` choices and the runtime bases. */
+/**
+ * Every golden cell, from the registry's languages, the `database` choices, the runtime bases and
+ * the services of other kinds (a cache).
+ */
 export function registryCells(): GoldenCell[] {
   const databases = [...servicesOfKind('database').map((s) => s.id), 'none'];
   const own = Object.fromEntries(
@@ -26,7 +29,10 @@ export function registryCells(): GoldenCell[] {
       ),
     ]),
   );
-  return goldenCells(own, databases, RUNTIME_BASES);
+  const others = allServices()
+    .filter((s) => s.kind !== 'database')
+    .map((s) => ({ kind: s.kind, id: s.id }));
+  return goldenCells(own, databases, RUNTIME_BASES, others);
 }
 
 const packs = new Map<string, ReturnType<typeof resolvePack>>();

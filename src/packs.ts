@@ -23,7 +23,8 @@ import {
 import { loadCompiler, partialsUsed } from './templates/compile.js';
 import type { PackSelection } from './templates/select.js';
 import { selectPack } from './templates/select.js';
-import type { Answers, AnswerValue } from './vocabulary.js';
+import type { Answers, AnswerValue, ProjectAnswers, ProjectService } from './vocabulary.js';
+import { renderProject } from './render/project.js';
 import { DEFAULT_ID, RUNTIME_BASES } from './vocabulary.js';
 
 /**
@@ -222,7 +223,7 @@ export async function checkPack(
   dir: string,
   set: Record<string, string>,
   trust: boolean,
-): Promise<{ findings: CheckFinding[]; cells: number; pack: string }> {
+): Promise<{ findings: CheckFinding[]; cells: number; projectServices: number; pack: string }> {
   const abs = path.resolve(dir);
   const { pack } = await selectPack({ root: abs, source: abs, pins: [], trust, trusted: [] });
   const findings: CheckFinding[] = [];
@@ -296,7 +297,19 @@ export async function checkPack(
       }
       for (const p of await checkRendered(files, expectFromAnswers(answers))) add(cell, p.file, p.message);
     }
-    return { findings, cells: cells.length, pack: pack.id };
+    // the project layout: one service per language (the first with every shared backing service,
+    // the others calling it), rendered as a project and checked file by file
+    const project = checkProjectAnswers(cells);
+    try {
+      const rendered = await renderProject(project, pack, '0.0.0-check');
+      for (const s of project.services) {
+        const mine = rendered.files.filter((f) => f.path.startsWith(`${s.dir}/`) || !/(^|\/)Dockerfile$/.test(f.path));
+        for (const p of await checkRendered(mine, expectFromAnswers(s.answers))) add('project', p.file, p.message);
+      }
+    } catch (e) {
+      add('project', '(render)', (e as Error).message.split('\n')[0]!);
+    }
+    return { findings, cells: cells.length, projectServices: project.services.length, pack: pack.id };
   } finally {
     usePackFields([]);
   }
@@ -305,7 +318,8 @@ export async function checkPack(
 /**
  * The answers of every cell: each language × database × runtime base, with the default and another
  * user ID; the cells with the other ID also use the first service of every other kind (a cache),
- * so each service's templates are rendered with every language, database and base.
+ * so each service's templates are rendered with every language, database and base. A language
+ * without backing services (`backingServices: false`, which refuses them) only with none.
  */
 function matrixCells(questions: Record<string, AnswerValue>): Answers[] {
   const out: Answers[] = [];
@@ -315,20 +329,21 @@ function matrixCells(questions: Record<string, AnswerValue>): Answers[] {
       .filter((k) => k !== 'database')
       .map((k) => [k, servicesOfKind(k)[0]!.id]),
   );
-  for (const language of allLanguages().map((l) => l.id)) {
-    for (const database of databases) {
+  for (const lang of allLanguages()) {
+    const bare = lang.backingServices === false;
+    for (const database of bare ? ['none'] : databases) {
       for (const base of RUNTIME_BASES) {
         for (const uid of [DEFAULT_ID, 2000]) {
           out.push(
             validateAnswers({
-              language,
+              language: lang.id,
               database,
               base,
               uid,
               gid: uid,
               name: 'pack-check',
               healthPath: '/health',
-              ...(uid === DEFAULT_ID ? {} : others),
+              ...(uid === DEFAULT_ID || bare ? {} : others),
               ...questions,
             }),
           );
@@ -337,6 +352,31 @@ function matrixCells(questions: Record<string, AnswerValue>): Answers[] {
     }
   }
   return out;
+}
+
+/**
+ * The project `templates check` renders: a service per language (its first cell's answers, the
+ * first one with PostgreSQL and every other kind's first service, each later one calling it).
+ */
+function checkProjectAnswers(cells: readonly Answers[]): ProjectAnswers {
+  const services: ProjectService[] = [];
+  for (const language of allLanguages().map((l) => l.id)) {
+    const cell = cells.find((c) => c.language === language && c.uid !== DEFAULT_ID);
+    if (!cell) continue;
+    const name = `svc-${language}`;
+    const first = services.length === 0;
+    const shared = first
+      ? cells.find((c) => c.language === language && c.database === 'postgres' && c.uid !== DEFAULT_ID)
+      : undefined;
+    const answers = validateAnswers({
+      ...(shared ?? cell),
+      name,
+      image: `${name}:0.0.0`,
+      port: 8080 + services.length,
+    });
+    services.push({ name, dir: name, calls: first ? [] : [{ to: services[0]!.name, env: 'API_URL' }], answers });
+  }
+  return { project: 'pack-check', services };
 }
 
 /** The keys of the render context of `answers` with `pack`. */

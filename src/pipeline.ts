@@ -30,8 +30,15 @@ import type { PackSelection } from './templates/select.js';
 import { selectPack } from './templates/select.js';
 import { openRepo } from './detect/repo.js';
 import { findLanguage } from './registry.js';
-import type { Answers, Detection } from './vocabulary.js';
-import { ANSWERS_PATH, emptyDetection } from './vocabulary.js';
+import type { Answers, Detection, Evidence, ProjectAnswers, ProjectService } from './vocabulary.js';
+import { ANSWERS_PATH, DNS1123_LABEL, emptyDetection } from './vocabulary.js';
+import path from 'node:path';
+import type { SavedAnswers } from './answers/file.js';
+import { PROJECT_SERVICE_KEYS, checkProject, parseCalls, parseServiceKey } from './answers/project.js';
+import type { ProjectDetection } from './detect/project.js';
+import { detectProject, findCalls } from './detect/project.js';
+import { toLabel } from './detect/repo.js';
+import { renderProject } from './render/project.js';
 import { execute, pathsTouched } from './write/apply.js';
 import type { Recovery } from './write/journal.js';
 import { JOURNAL_PATH, cleanStaleTemps, foldersOf, recoverJournal } from './write/journal.js';
@@ -73,6 +80,22 @@ export interface PipelineRequest {
    * written. Without it such files are refused (exit 2) unless `force`.
    */
   confirmOverwrite?: (paths: string[]) => Promise<boolean>;
+  /**
+   * A project of several services: `init --service DIR` (repeatable) takes these folders as its
+   * services; `generate --service NAME` applies `given` to these services only.
+   */
+  services?: string[];
+  /** `dockforge add DIR`: folders to add to the project as services (detected, answers from `--yes`). */
+  add?: string[];
+  /** `dockforge remove NAME`: services to take out of the project (their unedited files are deleted). */
+  remove?: string[];
+  /**
+   * Interactive `init` of a project: shown the detected services, returns those to keep with
+   * their names (pick and rename). Without it every detected service is kept as named.
+   */
+  pickServices?: (found: { name: string; dir: string; language: string }[]) => Promise<{ name: string; dir: string }[]>;
+  /** Interactive `init` of a project: told which service the next questions are about. */
+  announceService?: (name: string, dir: string) => void;
 }
 
 /** What a run found and decided. */
@@ -95,6 +118,9 @@ export interface PipelineResult {
   packChanges?: PackSelection['changes'];
   /** The team pack and its chain as this run pins them (top first; [] for the built-in pack). */
   resolvedPins?: PackSelection['pins'];
+  /** A project of several services: its answers, and each service's resolution (origins for the summary). */
+  project?: ProjectAnswers;
+  projectResolved?: Map<string, Resolved>;
 }
 
 /**
@@ -191,6 +217,8 @@ export interface DetectResult {
   resolved?: Resolved;
   /** Why the answers could not be resolved (e.g. no language found), as `init --yes` would say it. */
   problem?: string;
+  /** At the root of a project of several services (what `init` would take): its services and the calls between them. */
+  project?: ProjectDetection;
 }
 
 /**
@@ -202,6 +230,9 @@ export interface DetectResult {
 export async function detectRun(root: string, given: Record<string, unknown>): Promise<DetectResult> {
   const canonical = Object.fromEntries(Object.entries(given).map(([k, v]) => [canonicalKey(k), v]));
   const detection = await detect(root, String(canonical.language ?? ''));
+  if (!detection.findings.language && canonical.language === undefined && (detection.candidates?.length ?? 0) >= 2) {
+    return { detection, project: await detectProject(root) };
+  }
   return { detection, ...(await yesAnswers(canonical, undefined, detection)) };
 }
 
@@ -247,8 +278,17 @@ async function planRun(
   if (req.updatePack && selection!.pins.length === 0 && !req.pack) {
     throw new UsageError('nothing to update: these answers use no team pack (add one with --pack SOURCE)');
   }
-  assertKnownAnswers(req.given);
   const record = loaded ? loaded.record : await readRecord(root);
+  if (await isProject(req, saved)) {
+    return planProject(req, { saved, record, pack: selection!.pack, packChanges: selection!.changes });
+  }
+  if (req.services?.length || req.add?.length || req.remove?.length) {
+    throw new UsageError(
+      `${req.add?.length ? 'add' : req.remove?.length ? 'remove' : '--service'} needs a project of several ` +
+        `services: ${ANSWERS_PATH} holds one service (run dockforge init --service DIR … at the root)`,
+    );
+  }
+  assertKnownAnswers(req.given);
   const pending = await unresolvedConflicts(
     root,
     (record?.files ?? []).map((f) => f.path),
@@ -260,18 +300,7 @@ async function planRun(
   const detection = await detect(root, String(given.language ?? saved?.answers.language ?? ''));
   let resolved: Resolved;
   const { pack, changes: packChanges } = selection!;
-  const overwrite = new Set<string>();
-  const ask = !req.force && req.mode === 'interactive' ? req.confirmOverwrite : undefined;
-  /** Ask about the files of `rendered` that dockforge did not write and were not agreed to yet. */
-  const confirmForeign = async (rendered: Rendered, disk: DiskState): Promise<void> => {
-    if (!ask) return;
-    const foreign = foreignPaths(rendered, record, disk).filter((p) => !overwrite.has(p));
-    if (foreign.length === 0) return;
-    if (!(await ask(foreign))) {
-      throw new UsageError(`stopped: nothing written (files dockforge did not write: ${foreign.join(', ')})`);
-    }
-    for (const p of foreign) overwrite.add(p);
-  };
+  const { overwrite, confirmForeign, ask } = foreignFiles(req, record);
   if (req.command === 'init') {
     if (pending.length > 0) return { pending, detection, record, packChanges };
     if (ask) {
@@ -301,14 +330,248 @@ async function planRun(
 
   const problem = await verifyAnswers(root, resolved.answers);
   if (problem) throw new UsageError(problem);
-  let rendered = await render(resolved.answers, pack, req.version, detection.warnings, saved?.text);
-  const disk = await readDisk(root, pathsToRead(rendered, record));
+  const { rendered, plan } = await renderAndPlan(
+    req,
+    record,
+    (absent) => render(resolved.answers, pack, req.version, detection.warnings, saved?.text, absent),
+    confirmForeign,
+    overwrite,
+  );
+  return { pending, detection, resolved, rendered, plan, record, packChanges, resolvedPins: pack.pins };
+}
+
+/**
+ * The files dockforge did not write that a run would replace: interactive `init` without
+ * `--force` asks about them (`req.confirmOverwrite`) once each; `overwrite` holds those agreed to.
+ */
+function foreignFiles(
+  req: PipelineRequest,
+  record: GenerationRecord | undefined,
+): {
+  overwrite: Set<string>;
+  ask: PipelineRequest['confirmOverwrite'];
+  confirmForeign: (rendered: Rendered, disk: DiskState) => Promise<void>;
+} {
+  const overwrite = new Set<string>();
+  const ask = !req.force && req.mode === 'interactive' ? req.confirmOverwrite : undefined;
+  const confirmForeign = async (rendered: Rendered, disk: DiskState): Promise<void> => {
+    if (!ask) return;
+    const foreign = foreignPaths(rendered, record, disk).filter((p) => !overwrite.has(p));
+    if (foreign.length === 0) return;
+    if (!(await ask(foreign))) {
+      throw new UsageError(`stopped: nothing written (files dockforge did not write: ${foreign.join(', ')})`);
+    }
+    for (const p of foreign) overwrite.add(p);
+  };
+  return { overwrite, ask, confirmForeign };
+}
+
+/**
+ * Render (again without the files the user deleted, so the kustomization does not list them),
+ * read the disk, confirm overwrites and reconcile.
+ */
+async function renderAndPlan(
+  req: PipelineRequest,
+  record: GenerationRecord | undefined,
+  renderWith: (absent?: ReadonlySet<string>) => Promise<Rendered>,
+  confirmForeign: (rendered: Rendered, disk: DiskState) => Promise<void>,
+  overwrite: Set<string>,
+): Promise<{ rendered: Rendered; plan: Plan }> {
+  let rendered = await renderWith();
+  const disk = await readDisk(req.root, pathsToRead(rendered, record));
   // files the user deleted are not listed by the files that name others (the kustomization)
   const absent = absentPaths(record, disk);
-  if (rendered.files.some((f) => absent.has(f.path))) {
-    rendered = await render(resolved.answers, pack, req.version, detection.warnings, saved?.text, absent);
-  }
+  if (rendered.files.some((f) => absent.has(f.path))) rendered = await renderWith(absent);
   await confirmForeign(rendered, disk);
   const plan = reconcile(rendered, record, disk, { force: req.force, conflict: req.conflict, overwrite });
-  return { pending, detection, resolved, rendered, plan, record, packChanges, resolvedPins: pack.pins };
+  return { rendered, plan };
+}
+
+/**
+ * True when the run is about a project of several services: its saved answers are a project's,
+ * or `init` (no language given, no saved single-service answers) is run with `--service` or at
+ * a root that is no service itself and has at least two service folders.
+ */
+async function isProject(req: PipelineRequest, saved: SavedAnswers | undefined): Promise<boolean> {
+  if (saved?.project) return true;
+  if (req.command !== 'init' || saved || req.given.language !== undefined) return false;
+  if (req.services?.length) return true;
+  const top = await detect(req.root);
+  return !top.findings.language && (top.candidates?.length ?? 0) >= 2;
+}
+
+/** Evidence of a service's detection made relative to the project root. */
+function underDir(d: Detection, dir: string): Detection {
+  if (dir === '.') return d;
+  const move = (e: Evidence): Evidence => ({ ...e, file: `${dir}/${e.file}` });
+  return {
+    ...d,
+    warnings: d.warnings.map((w) => ({ ...w, evidence: w.evidence.map(move) })),
+    notes: d.notes.map((n) => `${dir}: ${n}`),
+  };
+}
+
+/**
+ * {@link planRun} for a project of several services: detect the service folders (init, add) or
+ * read the saved project; resolve each service's answers as for a single service; render the
+ * project (render/project.ts) and plan it like any render.
+ */
+async function planProject(
+  req: PipelineRequest,
+  loaded: {
+    saved: SavedAnswers | undefined;
+    record: GenerationRecord | undefined;
+    pack: PackSelection['pack'];
+    packChanges: PackSelection['changes'];
+  },
+): Promise<PipelineResult> {
+  const { root } = req;
+  const { saved, record, pack, packChanges } = loaded;
+  const pending = await unresolvedConflicts(
+    root,
+    (record?.files ?? []).map((f) => f.path),
+  );
+  const blocked = pending.length > 0 && !(req.command === 'generate' && req.force);
+  const empty: PipelineResult = { pending, detection: emptyDetection(), record, packChanges };
+  if (blocked && req.command !== 'status') return empty;
+  // the project's own keys of a service (dir, calls) are given apart from its answers
+  const given = Object.fromEntries(Object.entries(req.given).map(([k, v]) => [canonicalKey(k), v]));
+  const own: Record<string, unknown> = {};
+  for (const k of PROJECT_SERVICE_KEYS) {
+    if (given[k] !== undefined) own[k] = given[k];
+    delete given[k];
+  }
+  const projectName = given.project;
+  delete given.project;
+  assertKnownAnswers(given);
+  if (Object.keys(own).length > 0 && (req.command === 'init' || req.services?.length !== 1)) {
+    throw new UsageError(`--set ${Object.keys(own).join(', ')} applies to one service: pass generate --service NAME`);
+  }
+
+  const resolvedBy = new Map<string, Resolved>();
+  let services: ProjectService[];
+  let name: string;
+  const detections = new Map<string, Detection>();
+  if (!saved?.project) {
+    const found = await detectProject(root, req.services);
+    let picked = found.services.map((s) => ({ name: s.name, dir: s.dir }));
+    if (req.mode === 'interactive' && req.pickServices) {
+      picked = await req.pickServices(
+        found.services.map((s) => ({ ...s, language: String(s.detection.findings.language?.value ?? '') })),
+      );
+    }
+    services = [];
+    for (const p of picked) {
+      const s = found.services.find((x) => x.dir === p.dir)!;
+      if (req.mode === 'interactive') req.announceService?.(p.name, p.dir);
+      const resolved = await resolveAnswers({
+        given: { ...given, name: p.name },
+        detection: s.detection,
+        mode: req.mode ?? 'yes',
+      });
+      resolvedBy.set(p.name, resolved);
+      detections.set(p.name, underDir(s.detection, s.dir));
+      services.push({ name: p.name, dir: p.dir, calls: [], answers: resolved.answers });
+    }
+    const renamed = new Map(picked.map((p) => [found.services.find((x) => x.dir === p.dir)!.name, p.name]));
+    for (const c of found.calls) {
+      const from = services.find((s) => s.name === renamed.get(c.from));
+      const to = renamed.get(c.to);
+      if (from && to && !from.calls.some((x) => x.to === to)) from.calls.push({ to, env: c.env });
+    }
+    name = String(projectName ?? toLabel(path.basename(root)) ?? 'project');
+  } else {
+    const p = saved.project;
+    name = projectName === undefined ? p.project : String(projectName);
+    const targets = new Set(req.services?.length ? req.services : p.services.map((s) => s.name));
+    for (const t of req.services ?? []) {
+      if (!p.services.some((s) => s.name === t)) {
+        throw new UsageError(`invalid --service ${t}: expected one of ${p.services.map((s) => s.name).join(', ')}`);
+      }
+    }
+    for (const r of req.remove ?? []) {
+      if (!p.services.some((s) => s.name === r)) {
+        throw new UsageError(`invalid service ${r}: expected one of ${p.services.map((s) => s.name).join(', ')}`);
+      }
+    }
+    const removed = new Set(req.remove ?? []);
+    services = [];
+    for (const s of p.services.filter((x) => !removed.has(x.name))) {
+      const mine = targets.has(s.name);
+      const resolved = await resolveAnswers({
+        given: mine ? { ...given, name: s.name } : { name: s.name },
+        saved: s.answers,
+        detection: emptyDetection(),
+        mode: 'yes',
+      });
+      resolvedBy.set(s.name, resolved);
+      const dir = mine && own.dir !== undefined ? parseServiceKey(s.name, 'dir', own.dir) : s.dir;
+      const calls = mine && own.calls !== undefined ? parseCalls(parseServiceKey(s.name, 'calls', own.calls)) : s.calls;
+      services.push({ name: s.name, dir, calls: calls.filter((c) => !removed.has(c.to)), answers: resolved.answers });
+    }
+    if (req.add?.length) {
+      const found = await detectProject(root, req.add);
+      const existing = await Promise.all(
+        services.map(async (s) => ({ name: s.name, dir: s.dir, detection: await detect(path.join(root, s.dir)) })),
+      );
+      for (const n of found.services) {
+        if (services.some((s) => s.dir === n.dir))
+          throw new UsageError(`invalid add ${n.dir}: it is a service already`);
+        let nm = n.name;
+        if (services.some((s) => s.name === nm)) nm = toLabel(n.dir.replaceAll('/', '-')) ?? nm;
+        const resolved = await resolveAnswers({ given: { ...given, name: nm }, detection: n.detection, mode: 'yes' });
+        resolvedBy.set(nm, resolved);
+        detections.set(nm, underDir(n.detection, n.dir));
+        services.push({ name: nm, dir: n.dir, calls: [], answers: resolved.answers });
+        existing.push({ name: nm, dir: n.dir, detection: n.detection });
+      }
+      // the calls to and from the new services, found as at init
+      const fresh = new Set(found.services.map((n) => n.dir));
+      for (const c of findCalls(existing)) {
+        const from = services.find((s) => s.name === c.from)!;
+        const involved = fresh.has(from.dir) || fresh.has(services.find((s) => s.name === c.to)!.dir);
+        if (involved && !from.calls.some((x) => x.to === c.to)) from.calls.push({ to: c.to, env: c.env });
+      }
+    }
+  }
+  const project: ProjectAnswers = { project: name, services };
+  const former = (saved?.project?.services ?? []).filter((s) => !services.some((x) => x.name === s.name));
+  if (!DNS1123_LABEL.test(project.project)) {
+    throw new UsageError(`invalid answer project ${JSON.stringify(project.project)}: expected a DNS-1123 label`);
+  }
+  checkProject(project);
+  // every service's folder is detected: its warnings belong in README.Docker.md
+  for (const s of services) {
+    if (!detections.has(s.name))
+      detections.set(s.name, underDir(await detect(path.join(root, s.dir), s.answers.language), s.dir));
+    const problem = await verifyAnswers(path.join(root, s.dir), s.answers);
+    if (problem) throw new UsageError(`${s.name}: ${problem}`);
+  }
+  const warnings = new Map([...detections].map(([n, d]) => [n, d.warnings]));
+  const detection: Detection = {
+    ...emptyDetection(),
+    warnings: [...detections].flatMap(([n, d]) => d.warnings.map((w) => ({ ...w, message: `${n}: ${w.message}` }))),
+    notes: [...detections.values()].flatMap((d) => d.notes),
+  };
+  if (blocked) return { ...empty, detection, project, projectResolved: resolvedBy };
+  const { overwrite, confirmForeign } = foreignFiles(req, record);
+  const { rendered, plan } = await renderAndPlan(
+    req,
+    record,
+    (absent) => renderProject(project, pack, req.version, warnings, saved?.text, absent, former),
+    confirmForeign,
+    overwrite,
+  );
+  return {
+    pending,
+    detection,
+    resolved: resolvedBy.get(services[0]!.name),
+    rendered,
+    plan,
+    record,
+    packChanges,
+    resolvedPins: pack.pins,
+    project,
+    projectResolved: resolvedBy,
+  };
 }

@@ -7,6 +7,7 @@
 import { c } from './stacks/c.js';
 import { go } from './stacks/go.js';
 import { node } from './stacks/node.js';
+import { staticSite } from './stacks/static.js';
 import type { LanguageSupport } from './stacks/types.js';
 import { postgres } from './services/postgres.js';
 import { redis } from './services/redis.js';
@@ -15,8 +16,12 @@ import type { ServiceSupport } from './services/types.js';
 
 export type { LanguageSupport, ServiceSupport };
 
-/** Registered languages, in the order choices are listed and detection tries them. */
-const languages: LanguageSupport[] = [go, node, c];
+/**
+ * Registered languages, in the order choices are listed and detection tries them: a static site
+ * before Node.js (a package.json that both identify is a static site unless it runs a server),
+ * after Go (a Go service with a front end's package.json at its root stays Go).
+ */
+const languages: LanguageSupport[] = [go, staticSite, node, c];
 /** Registered backing services, in the order choices are listed. */
 const services: ServiceSupport[] = [sqlite, postgres, redis];
 

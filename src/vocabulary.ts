@@ -247,3 +247,40 @@ export const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yam
 
 /** Path of the answers file, relative to the project root. */
 export const ANSWERS_PATH = '.dockforge/answers.yaml';
+
+/**
+ * A call from one service of a project to another, found in the code: the caller reads `env`
+ * (e.g. `API_URL`, `VITE_API_URL`) to find the callee. compose and Kubernetes set it to the
+ * callee's address; the NetworkPolicies allow exactly these calls.
+ */
+export interface ServiceCall {
+  /** The calling service's name. */
+  from: string;
+  /** The called service's name. */
+  to: string;
+  /** The variable the caller reads the callee's address from ('' when none was found). */
+  env: string;
+  evidence: Evidence[];
+}
+
+/** One service of a multi-service project: its name, its folder and the answers of that folder. */
+export interface ProjectService {
+  /** DNS-1123 label: compose service, Kubernetes object names, `k8s/<name>/`. */
+  name: string;
+  /** Folder of the service relative to the project root, `/`-separated (the build context). */
+  dir: string;
+  /** The services it calls, each with the variable that holds the address (`api=API_URL`). */
+  calls: { to: string; env: string }[];
+  /** The service's own answers (as for a single-service repository; `name` equals the service name). */
+  answers: Answers;
+}
+
+/**
+ * The answers of a multi-service project (`.dockforge/answers.yaml` with `project:` and
+ * `services:`): one compose.yaml and one kustomize tree for all of them.
+ */
+export interface ProjectAnswers {
+  /** DNS-1123 label: names the shared backing services (`<project>-postgres`) and `app.kubernetes.io/part-of`. */
+  project: string;
+  services: ProjectService[];
+}

@@ -32,7 +32,7 @@ const BAD: [string, string[], RegExp][] = [
   ['gid 0', ['--gid', '0'], /^dockforge: invalid gid "0"/],
   ['port 0', ['--port', '0'], /^dockforge: invalid port "0": expected an integer from 1 to 65535\n$/],
   ['port 65536', ['--port', '65536'], /^dockforge: invalid port "65536": expected an integer from 1 to 65535\n$/],
-  ['unknown language', ['--language', 'rust'], /^dockforge: invalid language "rust": expected go, node, c\n$/],
+  ['unknown language', ['--language', 'rust'], /^dockforge: invalid language "rust": expected go, static, node, c\n$/],
   [
     'unknown database',
     ['--database', 'mysql'],
@@ -52,7 +52,7 @@ const BAD: [string, string[], RegExp][] = [
   [
     'unknown --set key',
     ['--set', 'color=red'],
-    /^dockforge: invalid --set "color=red": unknown answer "color" \(expected one of language, database, base, .*\)\n$/,
+    /^dockforge: invalid --set "color=red": unknown answer "color" \(expected one of language, database, cache, .*\)\n/,
   ],
   [
     'conflicting flags',
@@ -103,7 +103,8 @@ describe('bad input', () => {
     const unknown = runCli(['deploy'], dir);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      'dockforge: unknown command "deploy": expected init, generate, status, detect, templates, completion\n',
+      'dockforge: unknown command "deploy": expected init, generate, add, remove, status, detect, templates, ' +
+        'completion\n',
     );
   });
 
@@ -125,8 +126,8 @@ describe('bad input', () => {
       ['init'],
       2,
       new RegExp(
-        '^dockforge: missing answers for language, database, base, uid, port, name and no terminal to ask: ' +
-          'pass --language go\\|node\\|c .* or --yes',
+        '^dockforge: missing answers for language, database, cache, base, uid, port, name and no terminal to ask: ' +
+          'pass --language go\\|static\\|node\\|c .*--cache redis\\|none .* or --yes',
       ),
     );
   });
@@ -139,6 +140,8 @@ describe('bad input', () => {
         '--language',
         'go',
         '--database',
+        'none',
+        '--cache',
         'none',
         '--runtime',
         'alpine',
@@ -160,7 +163,7 @@ describe('bad input', () => {
     const dir = temps.copy();
     const res = runCli(['init', '--yes'], dir);
     expect(res.code).toBe(2);
-    expect(res.stderr).toBe('dockforge: could not detect language: pass --language go|node|c\n');
+    expect(res.stderr).toBe('dockforge: could not detect language: pass --language go|static|node|c\n');
     expect(listFiles(dir)).toEqual([]);
   });
 
@@ -200,6 +203,7 @@ describe('bad input', () => {
     for (const f of [
       '--language',
       '--database',
+      '--cache',
       '--runtime',
       '--uid',
       '--gid',

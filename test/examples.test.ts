@@ -18,11 +18,17 @@ afterAll(() => dirs.forEach(cleanup));
 const examples = readdirSync(EXAMPLES)
   .filter((e) => existsSync(path.join(EXAMPLES, e, '.dockforge/manifest.json')))
   .sort();
+/** Examples that are projects of several services (answers with `services:`), e.g. examples/shop. */
+const projects = examples.filter((e) => parseYaml(read(path.join(EXAMPLES, e), '.dockforge/answers.yaml')).services);
 
 it('every registered language × database choice has an example carrying its generated files', () => {
   const databases = [...servicesOfKind('database').map((s) => s.id), 'none'];
-  const expected = allLanguages().flatMap((l) => databases.map((d) => `${l.id}-${d}`));
-  expect(examples).toEqual(expected.sort());
+  // a language without backing services (a static site) has its example with none only
+  const expected = allLanguages().flatMap((l) =>
+    (l.backingServices === false ? ['none'] : databases).map((d) => `${l.id}-${d}`),
+  );
+  expect(examples.filter((e) => !projects.includes(e))).toEqual(expected.sort());
+  expect(projects).toEqual(['shop']);
 });
 
 describe.each(examples)('examples/%s', (example) => {
@@ -31,19 +37,21 @@ describe.each(examples)('examples/%s', (example) => {
     const answers = parseYaml(read(src, '.dockforge/answers.yaml'));
     const dir = tempRepo();
     dirs.push(dir);
-    const generated = copyExampleSources(src, path.join(dir, 'repo'));
-    const root = path.join(dir, 'repo');
+    // a clone's folder is named after the repository (a project takes its name from it)
+    const root = path.join(dir, example);
+    const generated = copyExampleSources(src, root);
     const r = await runPipeline({
       command: 'init',
       root,
       version: '0.1.0',
-      given: { base: answers.base },
+      // a project's services each have their own base: the example's were all detected
+      given: answers.services ? {} : { base: answers.base },
       mode: 'yes',
       write: true,
     });
     expect(r.plan?.conflicts).toEqual([]);
     for (const f of [...generated, '.dockforge/answers.yaml', '.dockforge/manifest.json', '.gitignore']) {
-      expect(read(path.join(dir, 'repo'), f), f).toBe(read(src, f));
+      expect(read(root, f), f).toBe(read(src, f));
     }
   });
 });

@@ -39,14 +39,15 @@ function runInPty(cmd: string, cwd: string, keys: string[]): Promise<{ code: num
   });
 }
 
-it('asks language, database, uid, port, name (the base given as a flag is not asked), prefilled', async () => {
+it('asks language, database, cache, uid, port, name (the base given as a flag is not asked), prefilled', async () => {
   const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
   dirs.push(dir);
   // language: accept "go (detected)"; database: move from "postgres (detected)" to "none";
-  // uid: type 4242; port: accept detected 9090; name: accept detected
+  // cache: accept none; uid: type 4242; port: accept detected 9090; name: accept detected
   const { code, out } = await runInPty(`node ${CLI} init --runtime alpine`, dir, [
     '\r',
     '\x1b[B\r',
+    '\r',
     '4242\r',
     '\r',
     '\r',
@@ -108,6 +109,7 @@ describe('a file dockforge did not write', () => {
       '\r',
       '\r',
       '\r',
+      '\r',
     ]);
     expect(out).toContain('Overwrite them?');
     expect(code).toBe(0);
@@ -131,7 +133,8 @@ it("a team pack's questions are asked after the built-in ones, prefilled with th
   const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
   dirs.push(dir);
   const pack = path.join(path.dirname(CLI), '..', '..', 'examples', 'packs', 'acme');
-  const flags = '--runtime alpine --database none --uid 10001 --port 9090 --name orders-api --language go';
+  const flags =
+    '--runtime alpine --database none --cache none --uid 10001 --port 9090 --name orders-api --language go';
   // owner: type "payments"; maxReplicas: accept 5
   const { code, out } = await runInPty(`node ${CLI} init --pack ${pack} ${flags}`, dir, ['payments\r', '\r']);
   expect(out).toContain('Team that owns the service');

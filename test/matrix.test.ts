@@ -11,7 +11,7 @@ import { composeErrors, k8sErrors, loadManifests, pssRestrictedErrors } from './
 import { registryCells, renderFiles } from './helpers/render.js';
 
 describe.each(registryCells())('cell $id', ({ answers }) => {
-  const language = answers.language as 'go' | 'node' | 'c';
+  const language = answers.language as 'go' | 'static' | 'node' | 'c';
   const database = answers.database as string;
   const cache = (answers.cache as string | undefined) ?? 'none';
   const base = answers.base as 'alpine' | 'distroless';
@@ -67,7 +67,7 @@ describe.each(registryCells())('cell $id', ({ answers }) => {
     expect(app.init).toBe(language === 'node' ? true : undefined);
     expect(app.healthcheck.test[0]).toBe('CMD');
     if (base === 'distroless')
-      expect(app.healthcheck.test[1]).toMatch(/^\/(usr\/local\/bin\/healthcheck|nodejs\/bin\/node)$/);
+      expect(app.healthcheck.test[1]).toMatch(/^\/(usr\/local\/bin\/(healthcheck|static-server)|nodejs\/bin\/node)$/);
     expect(doc.services.dev.profiles).toEqual(['dev']);
     expect(doc.services.dev.build.target).toBe('dev');
     expect(doc.services.dev.develop.watch.length).toBeGreaterThan(0);

@@ -273,7 +273,9 @@ describe('templates new and check', () => {
     const made = runCli(['templates', 'new', dir], REPO);
     expect(made.code).toBe(0);
     const check = runCli(['templates', 'check', dir], REPO);
-    expect(check.stdout).toMatch(/^ok: dockforge-builtin@0\.1\.0 \+ my-pack@0\.1\.0: .* 36 cells render/m);
+    expect(check.stdout).toMatch(
+      /^ok: dockforge-builtin@0\.1\.0 \+ my-pack@0\.1\.0: .* 40 cells and a project of 4 services render/m,
+    );
     expect(check.code).toBe(0);
     const acmeCheck = runCli(['templates', 'check', ACME], REPO);
     expect(acmeCheck.stdout).toMatch(/^ok: /m);

@@ -293,7 +293,7 @@ describe('existing files and folders', () => {
 
   it('a root with no stack names the service folders it contains', async () => {
     await expect(initFixture('monorepo')).rejects.toThrow(
-      'could not detect language: pass --language go|node|c; services found in sub-folders: ' +
+      'could not detect language: pass --language go|static|node|c; services found in sub-folders: ' +
         '--dir backend (go), --dir web (node)',
     );
   });

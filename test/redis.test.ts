@@ -46,9 +46,7 @@ describe('Redis clients are detected per language, with evidence', () => {
     expect(answers.database).toBe('none');
     expect(answers.redisEnv).toBe('CACHE_URL=url');
     expect(where(detection, 'hard-coded-redis-host')).toEqual(['src/server.js:6']);
-    expect(files.get('README.Docker.md')).toMatch(
-      /Redis on a hard-coded local address[^\n]*\(`src\/server\.js:6`\)/,
-    );
+    expect(files.get('README.Docker.md')).toMatch(/Redis on a hard-coded local address[^\n]*\(`src\/server\.js:6`\)/);
     const secret = rendered.secrets.find((s) => s.path === '.dockforge/secrets/redis.env')!;
     expect(secret.keys).toEqual(['REDIS_PASSWORD', 'REDISCLI_AUTH']);
     expect(secret.derived).toEqual([
@@ -56,9 +54,7 @@ describe('Redis clients are detected per language, with evidence', () => {
       { key: 'CACHE_URL', value: 'redis://:${secret}@redis:6379/0' },
     ]);
     const k8sSecret = rendered.secrets.find((s) => s.path === 'k8s/secrets/redis.env')!;
-    expect(k8sSecret.derived).toEqual([
-      { key: 'redis-url', value: 'redis://:${secret}@rate-limiter-redis:6379/0' },
-    ]);
+    expect(k8sSecret.derived).toEqual([{ key: 'redis-url', value: 'redis://:${secret}@rate-limiter-redis:6379/0' }]);
     // never a password in compose.yaml
     expect(files.get('compose.yaml')).not.toMatch(/CACHE_URL|REDIS_URL|REDIS_PASSWORD:/);
   });

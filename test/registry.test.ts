@@ -23,7 +23,7 @@ afterAll(() => unregisterLanguage('python'));
 describe('a language registered from outside the source tree', () => {
   it('joins the field table: the language choices, its own fields scoped to it', () => {
     expect(fieldSpec('language')!.choices).toContain('python');
-    expect(fieldSpec('language')!.allowed).toBe('go, node, c, python');
+    expect(fieldSpec('language')!.allowed).toBe('go, static, node, c, python');
     const own = fieldTable()
       .filter((f) => f.language === 'python')
       .map((f) => f.key);

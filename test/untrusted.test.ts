@@ -62,7 +62,8 @@ describe('item 7: bounded input, cut echoes', () => {
     writeAt(dir, '.dockforge/answers.yaml', `language: go\n${'k'.repeat(1000)}: 1\n`);
     const e = await rejection(readAnswers(dir));
     expect(e.message).toMatch(/unknown answer "k{79}…"/);
-    expect(e.message.length).toBeLessThan(700);
+    // the echo is cut; the rest is the list of known answers, which grows with the registry
+    expect(e.message.length).toBeLessThan(1000);
   });
 
   it('parseField cuts the echoed value; clip leaves short text alone', () => {

@@ -42,7 +42,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { allLanguages, servicesOfKind } from '../../src/registry.js';
+import { allLanguages, findLanguage, servicesOfKind } from '../../src/registry.js';
 import { RUNTIME_BASES, type RuntimeBase } from '../../src/vocabulary.js';
 import { copyExampleSources } from '../../test/helpers/examples.js';
 import { HISTORY_MARKER } from '../bases/recipes.js';
@@ -169,8 +169,17 @@ async function waitHealthy(url: string, seconds: number): Promise<boolean> {
 /** The container engine: Buildah + Podman here, or a Docker engine when one answers. */
 export interface Engine {
   name: string;
-  /** Build the `runtime` target of `context` as `tag`, output to `log`; exit code (timeout in ms, default 20 min). */
-  build(context: string, tag: string, log: string, timeout?: number): Promise<number>;
+  /**
+   * Build the `runtime` target of `context` as `tag`, output to `log`; exit code (timeout in ms,
+   * default 20 min). `buildArgs`: `--build-arg NAME=value` each (compose's `build.args`).
+   */
+  build(
+    context: string,
+    tag: string,
+    log: string,
+    timeout?: number,
+    buildArgs?: Record<string, string>,
+  ): Promise<number>;
   /** `run -d` arguments before the image, shared by every start of a cell. */
   cli: string;
   cliFlags: string[];
@@ -188,7 +197,7 @@ export function podmanEngine(npmrc: string, storage?: string[], podmanStorage?: 
   const podmanFlags = podmanStorage ?? storage ?? podmanStorageFlags();
   return {
     name: 'buildah + podman (vfs, chroot isolation, runc)',
-    build: (context, tag, log, timeout) =>
+    build: (context, tag, log, timeout, buildArgs = {}) =>
       runLogged(
         'buildah',
         [
@@ -206,6 +215,7 @@ export function podmanEngine(npmrc: string, storage?: string[], podmanStorage?: 
           `${npmrc}:/usr/local/etc/npmrc:ro`,
           '--target',
           'runtime',
+          ...Object.entries(buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
           '-t',
           tag,
           context,
@@ -222,8 +232,23 @@ export function podmanEngine(npmrc: string, storage?: string[], podmanStorage?: 
 function dockerEngine(): Engine {
   return {
     name: 'docker buildx + docker run',
-    build: (context, tag, log) =>
-      runLogged('docker', ['buildx', 'build', '--load', '--target', 'runtime', '-t', tag, context], log),
+    build: (context, tag, log, timeout, buildArgs = {}) =>
+      runLogged(
+        'docker',
+        [
+          'buildx',
+          'build',
+          '--load',
+          '--target',
+          'runtime',
+          ...Object.entries(buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+          '-t',
+          tag,
+          context,
+        ],
+        log,
+        { timeout },
+      ),
     cli: 'docker',
     cliFlags: [],
     runFlags: ['--network', 'host'],
@@ -472,7 +497,9 @@ async function runCell(
       }
     }
   } else {
-    const bin = c.language === 'c' ? answers.cBinary : answers.name;
+    // the executable: C's cBinary, a static site's server, else the service name (Go)
+    const entry = /^ENTRYPOINT \["([^"]+)"/m.exec(readFileSync(path.join(dir, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+    const bin = c.language === 'c' ? answers.cBinary : path.basename(entry) || answers.name;
     if (await copyOut(engine, tag, `/usr/local/bin/${bin}`, path.join(out, bin))) {
       res.appBytes = statSync(path.join(out, bin)).size;
     }
@@ -520,6 +547,16 @@ async function runCell(
       res.errors.push(`compose healthcheck ${JSON.stringify(hc)} exited ${exec.code}: ${exec.stderr.trim()}`);
     }
 
+    if (findLanguage(c.language)?.backingServices === false) {
+      // a static site: its page, and an unknown path answered by the single-page app's index.html
+      const page = await http('GET', `${base}/`);
+      const deep = await http('GET', `${base}/some/route`);
+      res.writeRead = page.status === 200 && /<html/i.test(page.text) && deep.text === page.text ? 'ok' : 'failed';
+      if (res.writeRead !== 'ok') res.errors.push(`page: GET / ${page.status}, GET /some/route ${deep.status}`);
+      else res.notes.push('serves its page; an unknown path gets index.html (single-page app)');
+      res.persistence = 'n/a';
+      return res;
+    }
     const message = `e2e ${res.cell} ${Date.now()}`;
     const post = await http('POST', `${base}/logs`, { message });
     const list = await http('GET', `${base}/logs`);
@@ -614,8 +651,11 @@ async function main(argv: string[]): Promise<number> {
   // every cell the registry defines: languages × database choices × runtime bases (distroless first)
   const databases = [...servicesOfKind('database').map((s) => s.id), 'none'];
   const bases = [...RUNTIME_BASES].sort((a, b) => (a === 'distroless' ? -1 : b === 'distroless' ? 1 : 0));
+  // a language without backing services (a static site) has its `none` cells only
   const all: Cell[] = allLanguages().flatMap((l) =>
-    databases.flatMap((database) => bases.map((runtime) => ({ language: l.id, database, runtime }))),
+    (l.backingServices === false ? ['none'] : databases).flatMap((database) =>
+      bases.map((runtime) => ({ language: l.id, database, runtime })),
+    ),
   );
   const selected = all.filter(
     (c) => !only || only.includes(`${c.language}-${c.database}`) || only.includes(cellName(c)),

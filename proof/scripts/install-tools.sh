@@ -14,16 +14,18 @@
 #   unzip        unpacks Go toolchain zips from the Go module proxy
 #   ca-certificates curl  fetch toolchains (curl is only used for the smoke test)
 #   postgresql   the real PostgreSQL server proof/e2e/run.ts starts on loopback for the Postgres cells
+#   redis-server the real Redis server proof/e2e/project.ts starts on loopback for the project's Redis
+#   catatonit    the init of podman's pause image: the infra container of proof/e2e/project.ts's pod
 #
 # Deliberately NOT installed: fuse-overlayfs / slirp4netns / uidmap-based rootless
 # setup (we run as root with the vfs driver and --network host), netavark /
-# aardvark-dns (host networking only), criu, catatonit.
+# aardvark-dns (host networking only), criu.
 #
 # Environment:
 #   DOCKFORGE_E2E_APT_UPDATE=1   force `apt-get update` even if nothing is missing
 set -euo pipefail
 
-PKGS=(buildah podman runc debootstrap unzip ca-certificates curl postgresql)
+PKGS=(buildah podman runc debootstrap unzip ca-certificates curl postgresql redis-server catatonit)
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "install-tools.sh: must run as root (uses apt-get)" >&2

@@ -5,13 +5,14 @@
  * too: rewriting it keeps their comments and key order.
  */
 import path from 'node:path';
-import type { Document, Pair } from 'yaml';
+import type { Document, Pair, YAMLMap } from 'yaml';
 import { isMap, isScalar, parseDocument, stringify } from 'yaml';
 import { UsageError, clip, formatBytes, quote } from '../errors.js';
 import { readCache, readRegularFile, sha256, writeCache } from '../files.js';
-import type { Answers, PackPin } from '../vocabulary.js';
+import type { Answers, PackPin, ProjectAnswers, ProjectService } from '../vocabulary.js';
 import { ANSWERS_PATH } from '../vocabulary.js';
 import { appliesTo, fieldSpec, fieldTable, validateAnswers } from './fields.js';
+import { PROJECT_SERVICE_KEYS, formatCalls, validateProject } from './project.js';
 
 export { ANSWERS_PATH };
 
@@ -20,6 +21,11 @@ export { ANSWERS_PATH };
  * file (a 50 MB value) from being parsed, held and echoed. Checked before parsing.
  */
 export const ANSWERS_MAX_BYTES = 1024 * 1024;
+
+/** The first line of a generated project answers file. */
+const PROJECT_HEADER =
+  '# dockforge answers (a project of several services): edit here or with ' +
+  '`dockforge generate --service NAME --set key=value`, then run `dockforge generate`.\n';
 
 /** The first line of a generated answers file. */
 const HEADER =
@@ -53,6 +59,11 @@ export interface SavedAnswers {
   trust: string[];
   /** The file's exact text: pass it to {@link answersToYaml} to keep the user's comments. */
   text: string;
+  /**
+   * A project's answers (`project:` and `services:`, answers/project.ts); `answers` is then its
+   * first service's.
+   */
+  project?: ProjectAnswers;
 }
 
 /**
@@ -106,6 +117,22 @@ export async function readAnswers(
   // run changes the pack (true), answers to the old pack's questions no field has any more go
   const packChanged = await beforeValidate?.({ packs, trust });
   const kept = packChanged ? Object.fromEntries(Object.entries(rest).filter(([k]) => fieldSpec(k))) : rest;
+  if (isPlainObject(rest.services) || rest.project !== undefined) {
+    try {
+      const project = validateProject(rest);
+      return {
+        answers: project.services[0]!.answers,
+        project,
+        version,
+        pack: clip(String(meta.pack ?? '')),
+        packs,
+        trust,
+        text,
+      };
+    } catch (e) {
+      throw new UsageError(`invalid ${ANSWERS_PATH}: ${(e as Error).message}`);
+    }
+  }
   try {
     return { answers: validateAnswers(kept), version, pack: clip(String(meta.pack ?? '')), packs, trust, text };
   } catch (e) {
@@ -149,7 +176,7 @@ function readStrings(raw: unknown, where: string): string[] {
 }
 
 /** The `_dockforge` block of `meta`: `packs` and `trust` only when not empty. */
-function metaBlock(meta: AnswersMeta): Record<string, unknown> {
+export function metaBlock(meta: AnswersMeta): Record<string, unknown> {
   const out: Record<string, unknown> = { version: meta.version, pack: meta.pack };
   if (meta.packs?.length) out.packs = meta.packs.map((p) => ({ ...p }));
   if (meta.trust?.length) out.trust = [...meta.trust];
@@ -280,14 +307,40 @@ export function answersToYaml(answers: Answers, meta: AnswersMeta, previous?: st
 
 /** {@link answersToYaml} over the previous text; undefined when it is not a clean YAML mapping. */
 function updateDocument(previous: string, answers: Answers, keys: string[], meta: AnswersMeta): string | undefined {
-  // the text readAnswers just parsed is not parsed again: a copy of its document is updated
+  const doc = previousDocument(previous);
+  if (!doc) return undefined;
+  updateMap(doc, doc.contents as YAMLMap, answers, keys);
+  updateMeta(doc, doc.contents as YAMLMap, meta);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * The document of the previous answers text, to update in place: a copy of the one
+ * {@link readAnswers} just parsed (not parsed again), or the text parsed now; undefined when it
+ * is not a clean YAML mapping.
+ */
+export function previousDocument(previous: string): Document | undefined {
   const doc: Document =
     lastParsed?.text === previous && lastParsed.doc ? lastParsed.doc.clone() : parseDocument(previous);
-  if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
-  const map = doc.contents;
-  const keyOf = (p: Pair): string | undefined => (isScalar(p.key) ? String(p.key.value) : undefined);
+  return doc.errors.length > 0 || !isMap(doc.contents) ? undefined : doc;
+}
+
+const keyOf = (p: Pair): string | undefined => (isScalar(p.key) ? String(p.key.value) : undefined);
+
+/**
+ * Update the answer keys of `map` (a mapping of `doc`) in place to `values`: aliases renamed to
+ * their field, keys not in `keys` removed (except `_dockforge`), values replaced where they stand,
+ * new keys inserted after the key before them in `keys` order.
+ */
+export function updateMap(
+  doc: Document,
+  map: YAMLMap,
+  values: Record<string, unknown>,
+  keys: string[],
+  opts: { aliases: boolean } = { aliases: true },
+): void {
   // aliases become their field's name, in place (a second spelling of a field present is dropped)
-  for (const pair of [...map.items]) {
+  for (const pair of opts.aliases ? [...map.items] : []) {
     const key = keyOf(pair);
     if (key === undefined || key === '_dockforge') continue;
     const canonical = fieldSpec(key)?.key;
@@ -303,10 +356,12 @@ function updateDocument(previous: string, answers: Answers, keys: string[], meta
   // values: replaced in place; new fields after the field before them in schema order
   keys.forEach((key, i) => {
     if (map.has(key)) {
-      map.set(key, answers[key]);
+      // a mapping that stays a mapping (a project's services) is updated by the caller, not replaced
+      if (isMap(map.get(key, true)) && isPlainObject(values[key])) return;
+      map.set(key, values[key]);
       return;
     }
-    const pair = doc.createPair(key, answers[key]);
+    const pair = doc.createPair(key, values[key]);
     let at = -1;
     for (let j = i - 1; j >= 0 && at < 0; j--) at = map.items.findIndex((p) => keyOf(p) === keys[j]);
     if (at < 0) {
@@ -314,6 +369,10 @@ function updateDocument(previous: string, answers: Answers, keys: string[], meta
       map.items.splice(metaAt < 0 ? map.items.length : metaAt, 0, pair);
     } else map.items.splice(at + 1, 0, pair);
   });
+}
+
+/** Set the `_dockforge` block of `map` to `meta`, in place. */
+export function updateMeta(doc: Document, map: YAMLMap, meta: AnswersMeta): void {
   const block = map.get('_dockforge', true);
   if (isMap(block)) {
     const want = metaBlock(meta);
@@ -322,5 +381,53 @@ function updateDocument(previous: string, answers: Answers, keys: string[], meta
       else block.set(key, want[key]);
     }
   } else map.set('_dockforge', doc.createNode(metaBlock(meta)));
-  return doc.toString({ lineWidth: 0 });
+}
+
+/** A service's section as written: `dir`, `calls`, then its answers in field order (`name` is the key). */
+function sectionOf(s: ProjectService): { keys: string[]; values: Record<string, unknown> } {
+  const keys = [
+    ...PROJECT_SERVICE_KEYS,
+    ...fieldTable()
+      .map((f) => f.key)
+      .filter((k) => k !== 'name' && appliesTo(k, s.answers)),
+  ];
+  const values: Record<string, unknown> = { dir: s.dir, calls: formatCalls(s.calls) };
+  for (const k of keys.slice(PROJECT_SERVICE_KEYS.length)) values[k] = s.answers[k];
+  return { keys, values };
+}
+
+/**
+ * The project answers as YAML text. With `previous` (the file as it was, a project's), it is
+ * updated in place (the user's comments and key order stay; services removed go, new ones are
+ * added at the end); otherwise generated with a header comment.
+ */
+export function projectToYaml(p: ProjectAnswers, meta: AnswersMeta, previous?: string): string {
+  const doc = previous === undefined ? undefined : previousDocument(previous);
+  const sections = p.services.map((s) => ({ name: s.name, ...sectionOf(s) }));
+  if (doc && isMap(doc.contents) && isMap(doc.contents.get('services', true))) {
+    const map = doc.contents;
+    map.set('project', p.project);
+    const services = map.get('services', true) as unknown as YAMLMap;
+    updateMap(
+      doc,
+      services,
+      Object.fromEntries(sections.map((s) => [s.name, s.values])),
+      sections.map((s) => s.name),
+      { aliases: false },
+    );
+    for (const s of sections) {
+      const section = services.get(s.name, true);
+      if (isMap(section)) updateMap(doc, section, s.values, s.keys);
+    }
+    updateMeta(doc, map, meta);
+    return doc.toString({ lineWidth: 0 });
+  }
+  const out = {
+    project: p.project,
+    services: Object.fromEntries(
+      sections.map((s) => [s.name, Object.fromEntries(s.keys.map((k) => [k, s.values[k]]))]),
+    ),
+    _dockforge: metaBlock(meta),
+  };
+  return PROJECT_HEADER + stringify(out, { lineWidth: 0 });
 }

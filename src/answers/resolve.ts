@@ -88,11 +88,18 @@ export async function resolveAnswers(opts: ResolveOptions): Promise<Resolved> {
   const FIELDS = fieldTable();
   const asked = FIELDS.filter((f) => f.ask);
   if (opts.mode === 'non-interactive') {
-    const missing = asked.filter((f) => values[f.key] === undefined && opts.saved?.[f.key] === undefined);
+    // a language's or a service's own question only when the answers given so far use it
+    const known = { ...opts.saved, ...values };
+    const missing = asked.filter(
+      (f) =>
+        values[f.key] === undefined &&
+        opts.saved?.[f.key] === undefined &&
+        (!(f.language || f.service) || appliesTo(f.key, known)),
+    );
     if (missing.length > 0) {
       throw new UsageError(
         `missing answers for ${missing.map((f) => f.key).join(', ')} and no terminal to ask: pass ${missing
-          .map((f) => howToGive(f, f.choices ? f.choices.join('|') : 'N'))
+          .map((f) => howToGive(f, f.choices ? f.choices.join('|') : f.kind === 'bool' ? 'true|false' : 'N'))
           .join(' ')}, or --yes to accept detected values`,
       );
     }

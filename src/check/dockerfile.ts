@@ -32,7 +32,7 @@ export interface DockerfileExpect {
   gid: number;
   /** The port the runtime stage must EXPOSE. */
   port: number;
-  /** The language id (`go`, `node`, `c` have rules of their own; another id only the shared rules). */
+  /** The language id (`go`, `node`, `static`, `c` have rules of their own; another id only the shared rules). */
   language: string;
   /** The answers' `base`: the runtime image family of the last stage. */
   runtime: RuntimeBase;
@@ -185,6 +185,9 @@ function checkDockerfile(parse: Parse, text: string, e: DockerfileExpect): strin
     if (e.language === 'node' && !mirrored('distroless/nodejs\\d+-debian13').test(rimg)) {
       v.push(`Node runtime ${rimg} is not distroless nodejs`);
     }
+    if (e.language === 'static' && !mirrored('distroless/static-debian13').test(rimg)) {
+      v.push(`static site runtime ${rimg} is not distroless static`);
+    }
   } else if (
     e.language === 'node'
       ? !mirrored('(library/)?node:\\d+-alpine3\\.\\d+$').test(rimg) || rimg.startsWith('gcr.io/')
@@ -205,7 +208,8 @@ function checkDockerfile(parse: Parse, text: string, e: DockerfileExpect): strin
   const hasMount = (target: string): boolean => mounts.some((m) => m.includes(`target=${target}`));
 
   // dependency manifests before sources, in every stage that copies sources (Docker docs, cache ordering)
-  const manifest = e.language === 'go' ? 'go.mod' : e.language === 'node' ? 'package.json' : undefined;
+  const manifest =
+    e.language === 'go' ? 'go.mod' : e.language === 'node' || e.language === 'static' ? 'package.json' : undefined;
   if (manifest) {
     for (const s of df.stages) {
       const copies = s.instructions.filter(
@@ -261,6 +265,22 @@ function checkDockerfile(parse: Parse, text: string, e: DockerfileExpect): strin
       .join(' ');
     if (/\b(npm|yarn|pnpm)\b/.test(cmd)) v.push(`runtime starts a package manager: ${cmd}`);
     if (e.runtime === 'alpine' && !/tini/.test(cmd)) v.push('Alpine Node runtime lacks tini as PID 1');
+  }
+  if (e.language === 'static') {
+    if (
+      !hasMount('/root/.npm') &&
+      !hasMount('/root/.local/share/pnpm/store') &&
+      !hasMount('/usr/local/share/.cache/yarn')
+    )
+      v.push('no package cache mount');
+    // the runtime holds the server and the built files only: both come from earlier stages
+    const copies = runtime.instructions.filter((i) => i.getKeyword() === 'COPY');
+    for (const c of copies.filter((i) => !flagsOf(i).some((f) => f.startsWith('--from=')))) {
+      v.push(`static site runtime copies from the build context: ${c.getArgumentsContent()}`);
+    }
+    const entry = runtime.instructions.find((i) => i.getKeyword() === 'ENTRYPOINT')?.getArgumentsContent() ?? '';
+    if (!entry.includes('"/usr/local/bin/static-server"'))
+      v.push(`static site runtime does not run the server: ${entry}`);
   }
   if (e.language === 'c' && e.runtime === 'distroless') {
     if (!all.some((i) => i.kw === 'RUN' && i.args.includes('ldd')))

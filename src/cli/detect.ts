@@ -9,7 +9,9 @@
  *   "problem": "could not detect language: …",            // only when answers cannot be resolved
  *   "warnings": [ { "code": "…", "message": "…", "evidence": [ … ] } ],
  *   "notes": [ "…" ],
- *   "candidates": [ { "dir": "backend", "language": "go", "evidence": { … } } ] }
+ *   "candidates": [ { "dir": "backend", "language": "go", "evidence": { … } } ],
+ *   "project": { "services": [ { "name", "dir", "language", "database", "cache", "port", "healthPath" } ],
+ *                "calls": [ { "from", "to", "env", "evidence": [ … ] } ] } }   // at a project's root
  * ```
  */
 import { readFile } from 'node:fs/promises';
@@ -67,7 +69,20 @@ async function withText(root: string, evidence: readonly Evidence[]): Promise<Sh
  */
 export async function runDetect(args: Record<string, unknown>): Promise<number> {
   const root = await projectRoot(single('dir', args.dir as string | undefined));
-  const { detection, resolved, problem } = await detectRun(root, givenAnswers(args));
+  const { detection, resolved, problem, project } = await detectRun(root, givenAnswers(args));
+  const services = (project?.services ?? []).map((s) => {
+    const f = s.detection.findings;
+    const value = (k: string): unknown => f[k]?.value ?? null;
+    return {
+      name: s.name,
+      dir: s.dir,
+      language: value('language'),
+      database: value('database') ?? 'none',
+      cache: value('cache') ?? 'none',
+      port: value('port'),
+      healthPath: value('healthPath'),
+    };
+  });
   const answers: Record<string, { value: unknown; confidence: Confidence; evidence: ShownEvidence[] }> = {};
   const keys = resolved ? Object.keys(resolved.answers) : Object.keys(detection.findings);
   for (const key of keys) {
@@ -101,6 +116,7 @@ export async function runDetect(args: Record<string, unknown>): Promise<number> 
       warnings,
       notes: detection.notes,
       candidates: detection.candidates ?? [],
+      ...(project ? { project: { services, calls: project.calls } } : {}),
     };
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return code;
@@ -113,7 +129,24 @@ export async function runDetect(args: Record<string, unknown>): Promise<number> 
     a.confidence,
     a.evidence.map((e) => (e.line > 0 ? `${e.file}:${e.line}  ${e.text}` : e.file)).join('; '),
   ]);
-  out.write(`${alignColumns(rows, pc.dim)}\n`);
+  if (rows.length > 0) out.write(`${alignColumns(rows, pc.dim)}\n`);
+  if (project) {
+    out.write(`a project of ${services.length} services (dockforge init takes them all; --service DIR picks):\n`);
+    const table = services.map((s) => [
+      s.name,
+      `${s.dir}/`,
+      String(s.language),
+      [s.database, s.cache].filter((x) => x !== 'none').join('+') || '-',
+      s.port === null ? '' : `port ${s.port}`,
+      s.healthPath === null ? '' : String(s.healthPath),
+    ]);
+    out.write(`${alignColumns(table)}\n`);
+    for (const c of project.calls) {
+      out.write(
+        `  ${c.from} → ${c.to} (${c.env})${pc.dim(`  ${c.evidence.map((e) => `${e.file}:${e.line}`).join(', ')}`)}\n`,
+      );
+    }
+  }
   for (const note of detection.notes) out.write(`${pc.yellow('note')}: ${note}\n`);
   out.write(formatWarnings(detection));
   if (problem) process.stderr.write(`dockforge: ${problem}\n`);

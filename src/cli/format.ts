@@ -62,6 +62,33 @@ export function formatAnswers(resolved: Resolved, detection: Detection): string 
   return alignColumns(rows, pc.dim);
 }
 
+/**
+ * A project's summary: one line per service (folder, language, database, cache, base, user,
+ * port) and the calls between them.
+ */
+export function formatProject(result: PipelineResult, version?: string): string {
+  const p = result.project!;
+  const lines: string[] = [];
+  if (version) lines.push(`${pc.bold('dockforge')} ${version}: project ${p.project}, ${p.services.length} services`);
+  const rows = p.services.map((s) => {
+    const a = s.answers;
+    const backing = [a.database, a.cache].filter((x) => x !== undefined && x !== 'none').join('+') || '-';
+    const calls = s.calls.map((c) => `→ ${c.to}${c.env ? ` (${c.env})` : ''}`).join(', ');
+    return [
+      s.name,
+      `${s.dir}/`,
+      String(a.language),
+      backing,
+      `${a.base}`,
+      `user ${a.uid}:${a.gid}`,
+      `port ${a.port}`,
+      calls,
+    ];
+  });
+  lines.push(alignColumns(rows, pc.dim));
+  return `${lines.join('\n')}\n`;
+}
+
 /** Summary of what was written (or would be), one line per file. */
 export function formatChanges(plan: Plan, root: string, dryRun: boolean): string {
   const shown = plan.changes.filter((c) => c.action !== 'unchanged');

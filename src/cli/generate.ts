@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { planDiff } from '../plan/reconcile.js';
 import { runPipeline } from '../pipeline.js';
 import { parseSets, projectRoot, single } from './args.js';
-import { formatChanges, formatPack, formatWarnings, pendingMessage, runJson } from './format.js';
+import { formatChanges, formatPack, formatProject, formatWarnings, pendingMessage, runJson } from './format.js';
 
 export interface GenerateArgs {
   dir?: string;
@@ -20,6 +20,12 @@ export interface GenerateArgs {
   pack?: string | string[];
   'update-pack'?: boolean;
   trust?: boolean;
+  /** A project's services the `--set` answers apply to. */
+  service?: string[];
+  /** `dockforge add DIR…`. */
+  add?: string[];
+  /** `dockforge remove NAME…`. */
+  remove?: string[];
 }
 
 /**
@@ -65,6 +71,9 @@ export async function runGenerate(args: GenerateArgs, version: string): Promise<
     pack: single('pack', args.pack),
     updatePack: args['update-pack'],
     trust: args.trust,
+    services: args.service,
+    add: args.add,
+    remove: args.remove,
   });
   const plan = result.plan;
   const dryRun = Boolean(args.dryRun);
@@ -78,6 +87,7 @@ export async function runGenerate(args: GenerateArgs, version: string): Promise<
   }
   const out = args.json ? process.stderr : process.stdout;
   out.write(formatPack(result));
+  if (result.project && (args.add?.length || args.remove?.length)) out.write(formatProject(result));
   if (dryRun) out.write(planDiff(plan));
   out.write(`${formatChanges(plan, root, dryRun)}\n`);
   out.write(formatWarnings(result.detection));

@@ -4,10 +4,19 @@
  * applies like `generate` (three-way merge with your edits).
  */
 import pc from 'picocolors';
+import { DNS1123_LABEL } from '../vocabulary.js';
 import { runPipeline } from '../pipeline.js';
 import { givenAnswers, projectRoot, single } from './args.js';
 import { planDiff } from '../plan/reconcile.js';
-import { formatAnswers, formatChanges, formatPack, formatWarnings, pendingMessage, runJson } from './format.js';
+import {
+  formatAnswers,
+  formatChanges,
+  formatPack,
+  formatProject,
+  formatWarnings,
+  pendingMessage,
+  runJson,
+} from './format.js';
 
 export interface InitArgs {
   dir?: string;
@@ -34,6 +43,38 @@ async function confirmOverwrite(paths: string[]): Promise<boolean> {
 }
 
 /**
+ * In a terminal, at the root of a project of several services: which of the detected service
+ * folders to take (all checked), then each one's name (prefilled with the folder's).
+ * @returns the services kept, in the order found.
+ */
+async function pickServices(
+  found: { name: string; dir: string; language: string }[],
+): Promise<{ name: string; dir: string }[]> {
+  const { default: checkbox } = await import('@inquirer/checkbox');
+  const { default: input } = await import('@inquirer/input');
+  const dirs = await checkbox({
+    message: 'Services of this project',
+    choices: found.map((s) => ({ name: `${s.dir} (${s.language})`, value: s.dir, checked: true })),
+    required: true,
+  });
+  const out: { name: string; dir: string }[] = [];
+  for (const s of found.filter((x) => dirs.includes(x.dir))) {
+    const name = await input({
+      message: `Name of the service in ${s.dir}`,
+      default: s.name,
+      validate: (v) =>
+        !DNS1123_LABEL.test(v)
+          ? 'a DNS-1123 label: lowercase letters, digits and -'
+          : out.some((o) => o.name === v)
+            ? 'another service has this name'
+            : true,
+    });
+    out.push({ name, dir: s.dir });
+  }
+  return out;
+}
+
+/**
  * Run `init`.
  * @returns the exit code: 0, or 1 when conflicts were left in files (or block the run).
  * @throws UsageError (exit 2, nothing written) for bad input or files that would be overwritten.
@@ -57,6 +98,9 @@ export async function runInit(args: InitArgs, version: string): Promise<number> 
     confirmOverwrite: interactive ? confirmOverwrite : undefined,
     pack: single('pack', args.pack),
     trust: args.trust,
+    services: args.service as string[] | undefined,
+    pickServices: interactive ? pickServices : undefined,
+    announceService: (name, dir) => process.stdout.write(`${pc.bold(`Service ${name}`)} (${dir}/):\n`),
   });
   if (!result.plan || !result.resolved) {
     process.stderr.write(pendingMessage(result.pending));
@@ -66,6 +110,18 @@ export async function runInit(args: InitArgs, version: string): Promise<number> 
   const { plan, resolved, detection } = result;
   const secrets = (result.rendered?.secrets ?? []).map((x) => x.path);
   const out = json ? process.stderr : process.stdout;
+  if (result.project) {
+    out.write(formatProject(result, version));
+    out.write(formatWarnings(detection));
+    if (dryRun) out.write(planDiff(plan));
+    out.write(`${formatChanges(plan, root, dryRun)}\n`);
+    const code = plan.conflicts.length > 0 ? 1 : 0;
+    if (!dryRun && code === 0) {
+      out.write('Next:\n  docker compose up --build\n  kubectl apply -k k8s/\nSee README.Docker.md.\n');
+    }
+    if (json) process.stdout.write(runJson({ command: 'init', root, exitCode: code, result, dryRun }));
+    return code;
+  }
   const a = resolved.answers;
   out.write(
     `${pc.bold('dockforge')} ${version}: ${a.language} · ${a.database} · ${a.base} · ` +

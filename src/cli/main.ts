@@ -73,7 +73,7 @@ function keysHelp(argv: string[]): string {
 }
 
 /** The commands, for the unknown-command message. */
-const COMMANDS = ['init', 'generate', 'status', 'detect', 'templates', 'completion'];
+const COMMANDS = ['init', 'generate', 'add', 'remove', 'status', 'detect', 'templates', 'completion'];
 
 /** `--pack` in the help. */
 const PACK_HELP =
@@ -119,6 +119,11 @@ async function main(argv: string[]): Promise<void> {
           .epilogue(keysHelp(argv))
           .option('dir', { type: 'string', describe: 'repository to write into', default: '.' })
           .option('yes', { alias: 'y', type: 'boolean', describe: 'accept detected values and defaults, ask nothing' })
+          .option('service', {
+            type: 'string',
+            array: true,
+            describe: 'a service folder of a project of several services (repeatable; default: every one found)',
+          })
           .option('force', { type: 'boolean', describe: 'overwrite files dockforge did not write' })
           .option('set', { type: 'string', array: true, describe: 'any other answer, as key=value (repeatable)' })
           .option('dry-run', { type: 'boolean', describe: 'print the plan and a unified diff, write nothing' })
@@ -138,6 +143,11 @@ async function main(argv: string[]): Promise<void> {
           .epilogue(keysHelp(argv))
           .option('dir', { type: 'string', describe: 'repository', default: '.' })
           .option('set', { type: 'string', array: true, describe: 'change an answer, as key=value (repeatable)' })
+          .option('service', {
+            type: 'string',
+            array: true,
+            describe: "a project's service the --set answers apply to (repeatable; default: every service)",
+          })
           .option('dry-run', { type: 'boolean', describe: 'print a unified diff of every change, write nothing' })
           .option('force', {
             type: 'boolean',
@@ -157,6 +167,40 @@ async function main(argv: string[]): Promise<void> {
       async (args) => {
         const { runGenerate } = await import('./generate.js');
         process.exitCode = await runGenerate(args as never, VERSION);
+      },
+    )
+    .command(
+      'add <dirs..>',
+      'add folders to a project of several services and merge them into its files (answers as init --yes)',
+      (y) =>
+        y
+          .positional('dirs', {
+            type: 'string',
+            array: true,
+            describe: 'service folders, relative to the project root',
+          })
+          .option('dir', { type: 'string', describe: 'project root', default: '.' })
+          .option('set', { type: 'string', array: true, describe: "the new services' answers, as key=value" })
+          .option('force', { type: 'boolean', describe: 'overwrite files dockforge did not write' })
+          .option('dry-run', { type: 'boolean', describe: 'print a unified diff of every change, write nothing' })
+          .option('json', { type: 'boolean', describe: 'one JSON object on stdout (the summary goes to stderr)' }),
+      async (args) => {
+        const { runGenerate } = await import('./generate.js');
+        process.exitCode = await runGenerate({ ...(args as object), add: args.dirs as string[] }, VERSION);
+      },
+    )
+    .command(
+      'remove <names..>',
+      'take services out of a project; their files go unless you edited them',
+      (y) =>
+        y
+          .positional('names', { type: 'string', array: true, describe: 'service names (answers.yaml services)' })
+          .option('dir', { type: 'string', describe: 'project root', default: '.' })
+          .option('dry-run', { type: 'boolean', describe: 'print a unified diff of every change, write nothing' })
+          .option('json', { type: 'boolean', describe: 'one JSON object on stdout (the summary goes to stderr)' }),
+      async (args) => {
+        const { runGenerate } = await import('./generate.js');
+        process.exitCode = await runGenerate({ ...(args as object), remove: args.names as string[] }, VERSION);
       },
     )
     .command(
@@ -253,7 +297,7 @@ async function main(argv: string[]): Promise<void> {
         .demandCommand(1, 'missing templates command: expected list, show, eject, new or check'),
     )
     .completion('completion', 'print a bash/zsh completion script (source it from your shell profile)')
-    .demandCommand(1, 'missing command: expected init, generate, status, detect, templates or completion')
+    .demandCommand(1, `missing command: expected ${COMMANDS.join(', ')}`)
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
     // --help and --version return instead of exiting, so the process ends as a finished command
     .exitProcess(false)

@@ -89,11 +89,12 @@ export async function runTemplatesNew(args: { dir?: string }): Promise<number> {
 /** `templates check DIR`: @returns 0 when the pack passes, 1 with problems (one line each). */
 export async function runTemplatesCheck(args: { dir?: string; set?: string[]; trust?: boolean }): Promise<number> {
   const dir = String(args.dir ?? '');
-  const { findings, cells, pack } = await checkPack(dir, parseSets(args.set), Boolean(args.trust));
+  const { findings, cells, projectServices, pack } = await checkPack(dir, parseSets(args.set), Boolean(args.trust));
   for (const f of findings) process.stdout.write(`${f.where}: ${f.file}: ${f.message}\n`);
   if (findings.length === 0) {
     process.stdout.write(
-      `${pc.green('ok')}: ${pack}: every template compiles, ${cells} cells render and pass the checks\n`,
+      `${pc.green('ok')}: ${pack}: every template compiles, ${cells} cells and a project of ` +
+        `${projectServices} services render and pass the checks\n`,
     );
     return 0;
   }

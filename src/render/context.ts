@@ -64,6 +64,21 @@ export interface RenderContext extends LanguageContext, Omit<ServiceContext, 'pa
   secretFiles: string[];
   /** Files under k8s/ that kustomization.yaml lists (filled in by the renderer). */
   k8sResources: string[];
+  /**
+   * pack.yaml `layout`: `single` (one service at the root), `service` (one service of a
+   * multi-service project, render/project.ts), `project` (the project's own files).
+   */
+  layout: 'single' | 'service' | 'project';
+  /** `app.kubernetes.io/part-of`: the project's name, or the service's own. */
+  partOf: string;
+  /** The compose build context of the service, relative to compose.yaml (`.`, `./api`). */
+  buildDir: string;
+  /** Host port compose publishes the service on (its port; another when two services of a project share one). */
+  hostPort: number;
+  /** compose `build.args`: build-time values (a static site's API URL in a project). */
+  buildArgs: { name: string; value: string }[];
+  /** Put before the compose names of the service's data volumes (`api-` in a project: one compose file). */
+  volumePrefix: string;
   /** README.Docker.md "Before you deploy": message and `file:line` evidence (filled in by the renderer). */
   warnings: { message: string; evidence: string }[];
   [key: string]: unknown;
@@ -155,7 +170,17 @@ function modulePartials(partialNames: readonly string[], folder: string): Record
  */
 export function buildContext(
   answers: Answers,
-  meta: { version: string; pack: string; partialNames: readonly string[]; data?: Record<string, unknown> },
+  meta: {
+    version: string;
+    pack: string;
+    partialNames: readonly string[];
+    data?: Record<string, unknown>;
+    /**
+     * In a project (render/project.ts): the project's name, which names the backing services the
+     * services share (`<project>-postgres`, its database and user) and is their `part-of`.
+     */
+    project?: string;
+  },
 ): RenderContext {
   const mirrors = registryMirrors(meta.data?.registryMirrors);
   const language = findLanguage(answers.language);
@@ -169,7 +194,7 @@ export function buildContext(
     services.push({
       id,
       title: service.title,
-      ...service.context(answers, { appDir: language.appDir }),
+      ...service.context(meta.project ? { ...answers, name: meta.project } : answers, { appDir: language.appDir }),
       partials: modulePartials(meta.partialNames, `services/${id}`),
     });
   }
@@ -261,5 +286,11 @@ export function buildContext(
     ],
     k8sResources: [],
     warnings: [],
+    layout: meta.project === undefined ? 'single' : 'service',
+    partOf: meta.project ?? answers.name,
+    buildDir: '.',
+    hostPort: answers.port,
+    buildArgs: [],
+    volumePrefix: '',
   };
 }

@@ -7,7 +7,9 @@ import { fieldTable } from '../answers/fields.js';
 import { answersToYaml } from '../answers/file.js';
 import type { ResolvedPack } from '../templates/pack.js';
 import { matches } from '../templates/pack.js';
-import type { Answers, Warning } from '../vocabulary.js';
+import type { Answers, ProjectAnswers, Warning } from '../vocabulary.js';
+import type { PackFileEntry } from '../templates/pack.js';
+import type { RenderContext } from './context.js';
 import { formatEvidence } from '../vocabulary.js';
 import { buildContext } from './context.js';
 
@@ -50,6 +52,8 @@ export interface Rendered {
   outputs: string[];
   /** Text of `.dockforge/answers.yaml`. */
   answersText: string;
+  /** A multi-service project's answers (render/project.ts); `answers` is then its first service's. */
+  project?: ProjectAnswers;
 }
 
 /**
@@ -74,6 +78,41 @@ function declaredOutputs(pack: ResolvedPack, ctx: Record<string, unknown>): stri
     for (const c of combos) out.add(pack.renderPath(e.path, { ...ctx, ...c }));
   }
   return [...out];
+}
+
+/**
+ * Render `entries` of `pack` with `ctx` (output paths written as Handlebars expressions are
+ * rendered too).
+ * @throws Error when a template fails (strict mode: an unknown variable) or renders a YAML file
+ *   that does not parse — a bug in the pack, reported with the template's name.
+ */
+export async function renderEntries(
+  pack: ResolvedPack,
+  entries: readonly PackFileEntry[],
+  ctx: RenderContext,
+): Promise<RenderedFile[]> {
+  const files: RenderedFile[] = [];
+  for (const e of entries) {
+    const entry = { ...e, path: e.path.includes('{{') ? pack.renderPath(e.path, ctx) : e.path };
+    const tpl = await pack.template(entry.template);
+    let content: string;
+    try {
+      content = tpl.render(ctx);
+    } catch (err) {
+      throw new Error(`template ${tpl.source} failed: ${(err as Error).message}`);
+    }
+    // YAML from a pack the test suite has not seen is parsed here (a pack bug is reported with the
+    // template's name); the shipped pack's output is parsed by the tests on every cell
+    if (/\.ya?ml$/.test(entry.path) && !tpl.shipped) {
+      for (const doc of parseAllDocuments(content)) {
+        if (doc.errors.length > 0) {
+          throw new Error(`template ${tpl.source} rendered invalid YAML for ${entry.path}: ${doc.errors[0]!.message}`);
+        }
+      }
+    }
+    files.push({ path: entry.path, content, template: tpl.source });
+  }
+  return files;
 }
 
 /**
@@ -104,26 +143,7 @@ export async function render(
     .map((e) => e.path)
     .filter((p) => p.startsWith('k8s/') && p !== 'k8s/kustomization.yaml' && /\.ya?ml$/.test(p) && !absent.has(p))
     .map((p) => p.slice('k8s/'.length));
-  const files: RenderedFile[] = [];
-  for (const entry of entries) {
-    const tpl = await pack.template(entry.template);
-    let content: string;
-    try {
-      content = tpl.render(ctx);
-    } catch (e) {
-      throw new Error(`template ${tpl.source} failed: ${(e as Error).message}`);
-    }
-    // YAML from a pack the test suite has not seen is parsed here (a pack bug is reported with the
-    // template's name); the shipped pack's output is parsed by the tests on every cell
-    if (/\.ya?ml$/.test(entry.path) && !tpl.shipped) {
-      for (const doc of parseAllDocuments(content)) {
-        if (doc.errors.length > 0) {
-          throw new Error(`template ${tpl.source} rendered invalid YAML for ${entry.path}: ${doc.errors[0]!.message}`);
-        }
-      }
-    }
-    files.push({ path: entry.path, content, template: tpl.source });
-  }
+  const files = await renderEntries(pack, entries, ctx);
   const secrets = pack.secrets
     .filter((s) => matches(s.when, ctx))
     .map((s) => ({

@@ -115,6 +115,8 @@ export const postgres: ServiceSupport = {
   // an app that has both drivers has usually migrated to PostgreSQL
   priority: 2,
   singleWriter: false,
+  shared: true,
+  endpoint: { component: 'database', port: 5432, portName: 'postgres' },
   drivers: {
     go: [
       /^github\.com\/jackc\/pgx(\/v\d+)?\b/,

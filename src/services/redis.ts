@@ -128,6 +128,8 @@ export const redis: ServiceSupport = {
   title: 'Redis',
   priority: 1,
   singleWriter: false,
+  shared: true,
+  endpoint: { component: 'cache', port: 6379, portName: 'redis' },
   drivers: {
     go: [
       /^github\.com\/redis\/go-redis(\/v\d+)?\b/,
@@ -144,8 +146,7 @@ export const redis: ServiceSupport = {
       key: 'redisPersistence',
       kind: 'bool',
       allowed: 'true or false',
-      describe:
-        'Redis: keep its data across restarts (append-only file on a volume; a StatefulSet in Kubernetes)',
+      describe: 'Redis: keep its data across restarts (append-only file on a volume; a StatefulSet in Kubernetes)',
       ask: true,
       fallback: false,
     },

@@ -202,6 +202,7 @@ export const sqlite: ServiceSupport = {
   title: 'SQLite',
   priority: 1,
   singleWriter: { reason: 'SQLite has one writer' },
+  shared: false,
   drivers: {
     go: [
       /^modernc\.org\/sqlite\b/,

@@ -117,6 +117,17 @@ export interface ServiceSupport {
    * The reason is said in the Deployment and README.Docker.md.
    */
   singleWriter: false | { reason: string };
+  /**
+   * A multi-service project runs one of it for every service that uses it (PostgreSQL, Redis:
+   * their own container, one database or cache, one password); false when each service has its
+   * own (SQLite, a file inside the service's volume: never shared between services).
+   */
+  shared: boolean;
+  /**
+   * Its own container's network endpoint, for the NetworkPolicies of a project: its
+   * `app.kubernetes.io/component` label, the port and the port's name in its manifests.
+   */
+  endpoint?: { component: string; port: number; portName: string };
   /** The service's own answer fields (each gets `service: id`), listed after the languages' fields. */
   fields?: FieldSpec[];
   /**

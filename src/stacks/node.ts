@@ -108,7 +108,7 @@ export const PACKAGE_MANAGER_COMMANDS: Record<PackageManager, PackageManagerComm
 };
 
 /** Lockfiles per package manager (npm also honours npm-shrinkwrap.json: npm docs, "npm-shrinkwrap.json"). */
-const LOCKFILES: readonly (readonly [string, PackageManager])[] = [
+export const LOCKFILES: readonly (readonly [string, PackageManager])[] = [
   ['package-lock.json', 'npm'],
   ['npm-shrinkwrap.json', 'npm'],
   ['pnpm-lock.yaml', 'pnpm'],

@@ -72,6 +72,14 @@ export interface LanguageSupport {
   /** Port used when none is detected or given. */
   defaultPort: number;
   /**
+   * `false` for a language whose app can use no backing service (a static site: files served
+   * by a file server, nothing that could open a database connection). Its `check` refuses every
+   * service-kind answer (`database`, `cache`) but `none`; the test matrix (test/helpers/cells.ts),
+   * the examples and `dockforge templates check` (packs.ts `matrixCells`) leave those cells out.
+   * Absent: every service may be combined with the language.
+   */
+  backingServices?: false;
+  /**
    * Interpreted languages: the folder holding the code in the image (`/app`), also the
    * working directory. Relative paths in `cmd` are resolved against it when the app must run
    * in another working directory; relative data folders are mounted under it.

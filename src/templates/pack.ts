@@ -396,11 +396,13 @@ async function listPartials(layerDir: string): Promise<Map<string, string>> {
   return out;
 }
 
-function mergeByPath<T extends { path: string }>(layers: T[][]): T[] {
+function mergeByPath<T extends { path: string; when?: When }>(layers: T[][]): T[] {
   const out: T[] = [];
+  // a single service's compose.yaml and a project's are two entries (pack.yaml `layout`)
+  const slot = (e: T): string => `${e.path}\0${JSON.stringify(e.when?.layout ?? null)}`;
   for (const list of layers) {
     for (const entry of list) {
-      const i = out.findIndex((e) => e.path === entry.path);
+      const i = out.findIndex((e) => slot(e) === slot(entry));
       if (i >= 0) out[i] = entry;
       else out.push(entry);
     }

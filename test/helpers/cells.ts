@@ -44,12 +44,15 @@ const VARIANTS: { id: string; language: string; database: string; answers: Recor
  * @param languageAnswers language id → its own answers; @param databases database choices
  *   (with `none`); @param bases runtime bases; @param others the services of the other kinds
  *   (e.g. `{ kind: 'cache', id: 'redis' }`): each gets a cell per language and base, with PostgreSQL.
+ * @param noServices languages without backing services (LanguageSupport `backingServices: false`,
+ *   e.g. `static`): only their `database: none` cells, none with a service of another kind.
  */
 export function goldenCells(
   languageAnswers: Record<string, Record<string, unknown>>,
   databases: readonly string[],
   bases: readonly string[],
   others: readonly { kind: string; id: string }[] = [],
+  noServices: readonly string[] = [],
 ): GoldenCell[] {
   const languages = Object.keys(languageAnswers);
   const common = (language: string, database: string, base: string, name: string) => ({
@@ -66,7 +69,7 @@ export function goldenCells(
   });
   const cells: GoldenCell[] = [];
   for (const language of languages) {
-    for (const database of databases) {
+    for (const database of noServices.includes(language) ? ['none'] : databases) {
       for (const base of bases) {
         const id = `${language}-${database}-${base}`;
         cells.push({
@@ -77,7 +80,7 @@ export function goldenCells(
     }
   }
   // each service of another kind (a cache) once per language, next to PostgreSQL
-  for (const language of languages) {
+  for (const language of languages.filter((l) => !noServices.includes(l))) {
     for (const other of others) {
       for (const base of bases) {
         const name = `${language}-${other.id}`;

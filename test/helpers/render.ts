@@ -17,7 +17,8 @@ export const GOLDEN_VERSION = '0.1.0';
 
 /**
  * Every golden cell, from the registry's languages, the `database` choices, the runtime bases and
- * the services of other kinds (a cache).
+ * the services of other kinds (a cache); a language without backing services (`backingServices:
+ * false`) only with none.
  */
 export function registryCells(): GoldenCell[] {
   const databases = [...servicesOfKind('database').map((s) => s.id), 'none'];
@@ -32,7 +33,10 @@ export function registryCells(): GoldenCell[] {
   const others = allServices()
     .filter((s) => s.kind !== 'database')
     .map((s) => ({ kind: s.kind, id: s.id }));
-  return goldenCells(own, databases, RUNTIME_BASES, others);
+  const noServices = allLanguages()
+    .filter((l) => l.backingServices === false)
+    .map((l) => l.id);
+  return goldenCells(own, databases, RUNTIME_BASES, others, noServices);
 }
 
 const packs = new Map<string, ReturnType<typeof resolvePack>>();

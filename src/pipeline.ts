@@ -509,8 +509,15 @@ async function planProject(
       const calls = mine && own.calls !== undefined ? parseCalls(parseServiceKey(s.name, 'calls', own.calls)) : s.calls;
       services.push({ name: s.name, dir, calls: calls.filter((c) => !removed.has(c.to)), answers: resolved.answers });
     }
-    if (req.add?.length) {
-      const found = await detectProject(root, req.add);
+    // `init` again at the root: service folders found since are added, as `add` would
+    let adding = req.add ?? [];
+    if (req.command === 'init' && adding.length === 0 && !req.services?.length) {
+      const top = await detect(root);
+      const known = new Set(p.services.map((s) => s.dir));
+      adding = (top.candidates ?? []).map((c) => c.dir).filter((d) => !known.has(d));
+    }
+    if (adding.length) {
+      const found = await detectProject(root, adding);
       const existing = await Promise.all(
         services.map(async (s) => ({ name: s.name, dir: s.dir, detection: await detect(path.join(root, s.dir)) })),
       );

@@ -5,10 +5,20 @@
  * the built CLI: `init --yes` at the root, `generate --service`, `add`, `remove`, `status`, with
  * the user's edits kept.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { validateAnswers } from '../src/answers/fields.js';
 import { resolveAnswers } from '../src/answers/resolve.js';
 import { checkRendered, expectFromAnswers } from '../src/check/index.js';
 import { callTarget, detectProject } from '../src/detect/project.js';
@@ -64,6 +74,7 @@ describe('calls between services, from the variables the code reads', () => {
     ['DATABASE_URL', 'api', undefined],
     ['PAYMENTS_URL', 'api', undefined],
     ['API_KEY', 'web', undefined],
+    ['ORDERS_API_URL', 'web', 'api'], // the service named api ends the words
   ])('%s read by %s → %s', (variable, caller, target) => {
     expect(callTarget(variable, caller, others)).toBe(target);
   });
@@ -198,6 +209,29 @@ describe('the render of a project', () => {
   });
 });
 
+describe('a Next.js frontend in a project', () => {
+  it('NEXT_PUBLIC_API_URL is a build argument (the browser calls), the API takes traffic from anywhere', async () => {
+    const api = { language: 'go', name: 'api', port: 8080 };
+    const web = { language: 'node', name: 'web', port: 3000, nodeFramework: 'next', nodeBuild: true };
+    const project: ProjectAnswers = {
+      project: 'site',
+      services: [
+        { name: 'api', dir: 'api', calls: [], answers: validateAnswers(api) },
+        { name: 'web', dir: 'web', calls: [{ to: 'api', env: 'NEXT_PUBLIC_API_URL' }], answers: validateAnswers(web) },
+      ],
+    };
+    const rendered = await renderProject(project, await resolvePack([]), GOLDEN_VERSION);
+    const file = (p: string): string => rendered.files.find((f) => f.path === p)!.content;
+    const compose = parseYaml(file('compose.yaml'));
+    expect(compose.services.web.build.args).toEqual({ NEXT_PUBLIC_API_URL: 'http://localhost:8080' });
+    expect(compose.services.web.environment.NEXT_PUBLIC_API_URL).toBeUndefined();
+    expect(file('web/Dockerfile')).toMatch(/\nARG NEXT_PUBLIC_API_URL\nRUN npm run build\n/);
+    const policies = parseAllDocuments(file('k8s/networkpolicy.yaml')).map((d) => d.toJS());
+    const apiPolicy = policies.find((p) => p?.metadata.name === 'api');
+    expect(apiPolicy.spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+  });
+});
+
 describe('independent witnesses on the project', () => {
   let dir = '';
   beforeAll(async () => {
@@ -318,6 +352,22 @@ describe('the commands on a project (built CLI)', () => {
     expect(added.code).toBe(0);
     expect(parseYaml(read(dir, '.dockforge/answers.yaml')).services.worker.calls).toBe('api=ORDERS_API_URL');
     expect(runCli(['status'], dir).code).toBe(0);
+  });
+
+  it('init again adds a service folder found since, keeping the answers of the others', () => {
+    const dir = fresh();
+    expect(runCli(['init', '--yes'], dir).code).toBe(0);
+    expect(runCli(['generate', '--service', 'api', '--set', 'uid=4242'], dir).code).toBe(0);
+    cpSync(path.join(dir, 'worker'), path.join(dir, 'billing'), { recursive: true });
+    rmSync(path.join(dir, 'billing', 'Dockerfile'));
+    rmSync(path.join(dir, 'billing', '.dockerignore'));
+    const again = runCli(['init', '--yes'], dir);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/created +billing\/Dockerfile/);
+    const answers = parseYaml(read(dir, '.dockforge/answers.yaml'));
+    expect(Object.keys(answers.services)).toEqual(['api', 'worker', 'billing']);
+    expect(answers.services.api.uid).toBe(4242);
+    expect(answers.services.billing.calls).toBe('api=ORDERS_API_URL');
   });
 
   it('bad input: one line, exit 2, nothing written', () => {

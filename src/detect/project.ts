@@ -49,7 +49,8 @@ function stem(name: string): string {
 
 /**
  * The service a variable name points at, among `others` (name → true when it runs in a browser:
- * a static site), or undefined. `USERS_SERVICE_URL` points at `users` or `users-service`;
+ * a static site), or undefined. `USERS_SERVICE_URL` points at `users` or `users-service`,
+ * `ORDERS_API_URL` at a service named `api` (its name ends the words);
  * `API_URL`, `VITE_API_URL`, `BACKEND_URL`, `ORDERS_API_URL` (a role word last) at the one
  * server-side service when there is exactly one other.
  */
@@ -64,6 +65,9 @@ export function callTarget(variable: string, caller: string, others: ReadonlyMap
   const candidates = [...others.keys()].filter((n) => n !== caller);
   const named = candidates.filter((n) => n === core || stem(n) === stem(core));
   if (named.length === 1) return named[0];
+  // `ORDERS_API_URL` with a service named `api`: the name ends the variable's words
+  const suffixed = candidates.filter((n) => core.endsWith(`-${n}`));
+  if (suffixed.length === 1) return suffixed[0];
   // `API_URL`, `BACKEND_URL`, `ORDERS_API_URL`: the API, when the project has one server to call
   if (ROLE_WORDS.has(core.split('-').pop()!)) {
     const servers = candidates.filter((n) => !others.get(n));

@@ -51,6 +51,13 @@ export interface BackingView extends ServiceView {
   users: string[];
 }
 
+/**
+ * A variable a frontend framework puts into the code it sends to the browser, read at build time:
+ * Vite `VITE_`, Create React App `REACT_APP_`, Next.js `NEXT_PUBLIC_`, Vue CLI `VUE_APP_` (their
+ * docs on environment variables). A call through one comes from the browser.
+ */
+const BROWSER_VARIABLE = /^(VITE|REACT_APP|NEXT_PUBLIC|VUE_APP)_/;
+
 /** True when the pack entry belongs to a backing service that the project's services share. */
 function sharedModule(e: PackFileEntry | PackSecretEntry): boolean {
   const id = e.when?.service;
@@ -139,13 +146,15 @@ export async function renderProject(
     for (const c of calls) {
       if (!c.env) continue;
       // a browser reaches the callee where compose publishes it; a server by its service name
-      if (browser) ctx.buildArgs.push({ name: c.env, value: `http://localhost:${ports.get(c.to)}` });
-      else if (!ctx.composeEnv.some((e) => e.name === c.env)) {
+      if (browser || BROWSER_VARIABLE.test(c.env)) {
+        ctx.buildArgs.push({ name: c.env, value: `http://localhost:${ports.get(c.to)}` });
+      } else if (!ctx.composeEnv.some((e) => e.name === c.env)) {
         const value = callValue(c.env, c.to, c.port);
         ctx.composeEnv.push({ name: c.env, value });
         ctx.k8sEnv.push({ name: c.env, value });
       }
     }
+    const fromBrowser = (c: { env: string }): boolean => browser || BROWSER_VARIABLE.test(c.env);
     ctx.dependsOn = [...ctx.dependsOn, ...calls.map((c) => c.to)];
     const backing = ctx.services.filter((v) => findService(v.id)?.shared);
     apps.push({
@@ -157,7 +166,7 @@ export async function renderProject(
       public: true,
       egress: [
         ...calls
-          .filter(() => !browser)
+          .filter((c) => !fromBrowser(c))
           .map((c) => ({ name: c.to, component: 'server', port: c.port, what: `calls ${c.to}` })),
         ...backing.map((v) => {
           const e = findService(v.id)!.endpoint!;
@@ -195,9 +204,11 @@ export async function renderProject(
   }
   // who calls whom from a server: a service called only by servers is reached only by them
   for (const app of apps) {
-    const callers = apps.filter((a) => a.calls.some((c) => c.to === app.name));
-    app.callers = callers.filter((a) => !browserSide(a.ctx.answers)).map((a) => a.name);
-    app.public = callers.length === 0 || callers.some((a) => browserSide(a.ctx.answers));
+    const calls = apps.flatMap((a) => a.calls.filter((c) => c.to === app.name).map((c) => ({ from: a, env: c.env })));
+    const browser = (c: { from: AppView; env: string }): boolean =>
+      browserSide(c.from.ctx.answers) || BROWSER_VARIABLE.test(c.env);
+    app.callers = [...new Set(calls.filter((c) => !browser(c)).map((c) => c.from.name))];
+    app.public = calls.length === 0 || calls.some(browser);
   }
 
   // the project's files, with the shared backing services named after it

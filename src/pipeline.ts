@@ -279,8 +279,18 @@ async function planRun(
     throw new UsageError('nothing to update: these answers use no team pack (add one with --pack SOURCE)');
   }
   const record = loaded ? loaded.record : await readRecord(root);
-  if (await isProject(req, saved)) {
+  if (isProject(req, saved)) {
     return planProject(req, { saved, record, pack: selection!.pack, packChanges: selection!.changes });
+  }
+  const given = Object.fromEntries(Object.entries(req.given).map(([k, v]) => [canonicalKey(k), v]));
+  // detection always runs: its warnings belong in README.Docker.md whatever the command; its
+  // values are used for answers by init, and by generate when the language changes
+  const detection = await detect(root, String(given.language ?? saved?.answers.language ?? ''));
+  // `init` at a root that is no service itself and has two or more service folders: a project
+  if (req.command === 'init' && !saved && given.language === undefined && !detection.findings.language) {
+    if ((detection.candidates?.length ?? 0) >= 2) {
+      return planProject(req, { saved, record, pack: selection!.pack, packChanges: selection!.changes });
+    }
   }
   if (req.services?.length || req.add?.length || req.remove?.length) {
     throw new UsageError(
@@ -293,11 +303,6 @@ async function planRun(
     root,
     (record?.files ?? []).map((f) => f.path),
   );
-  const given = Object.fromEntries(Object.entries(req.given).map(([k, v]) => [canonicalKey(k), v]));
-
-  // detection always runs: its warnings belong in README.Docker.md whatever the command; its
-  // values are used for answers by init, and by generate when the language changes
-  const detection = await detect(root, String(given.language ?? saved?.answers.language ?? ''));
   let resolved: Resolved;
   const { pack, changes: packChanges } = selection!;
   const { overwrite, confirmForeign, ask } = foreignFiles(req, record);
@@ -388,16 +393,13 @@ async function renderAndPlan(
 }
 
 /**
- * True when the run is about a project of several services: its saved answers are a project's,
- * or `init` (no language given, no saved single-service answers) is run with `--service` or at
- * a root that is no service itself and has at least two service folders.
+ * True when the run is about a project of several services by its saved answers (a project's)
+ * or by `init --service DIR` (no saved single-service answers, no language given). `init` at a
+ * root with service folders and no stack of its own is one too (planRun, after detection).
  */
-async function isProject(req: PipelineRequest, saved: SavedAnswers | undefined): Promise<boolean> {
+function isProject(req: PipelineRequest, saved: SavedAnswers | undefined): boolean {
   if (saved?.project) return true;
-  if (req.command !== 'init' || saved || req.given.language !== undefined) return false;
-  if (req.services?.length) return true;
-  const top = await detect(req.root);
-  return !top.findings.language && (top.candidates?.length ?? 0) >= 2;
+  return req.command === 'init' && !saved && req.given.language === undefined && Boolean(req.services?.length);
 }
 
 /** Evidence of a service's detection made relative to the project root. */

@@ -354,6 +354,20 @@ describe('the commands on a project (built CLI)', () => {
     expect(runCli(['status'], dir).code).toBe(0);
   });
 
+  it('--json: the project, each service with its answers, calls and their origin', () => {
+    const dir = fresh();
+    const r = runCli(['init', '--yes', '--json', '--dry-run'], dir);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.project.services.map((s: any) => [s.name, s.dir, s.answers.language])).toEqual([
+      ['api', 'api', 'go'],
+      ['worker', 'worker', 'node'],
+    ]);
+    expect(out.project.services[1].calls).toEqual([{ to: 'api', env: 'ORDERS_API_URL' }]);
+    expect(out.project.services[0].origin.database).toBe('detected');
+    expect(existsSync(path.join(dir, 'compose.yaml'))).toBe(false);
+  });
+
   it('init again adds a service folder found since, keeping the answers of the others', () => {
     const dir = fresh();
     expect(runCli(['init', '--yes'], dir).code).toBe(0);

@@ -146,7 +146,9 @@ export function pendingMessage(pending: string[]): string {
  *   "warnings": [ { "code": "…", "message": "…", "evidence": [ { "file": "…", "line": 3 } ] } ],
  *   "notes": [ "…" ],
  *   "pack": "<id>", "packs": [ { "source", "kind", "name", "version", "integrity" } ],
- *   "packChanges": [ { "from": "name@version", "to": "name@version" } ] }
+ *   "packChanges": [ { "from": "name@version", "to": "name@version" } ],
+ *   "project": { "name", "services": [ { "name", "dir", "calls": [ { "to", "env" } ], "answers", "origin" } ] } }
+ *   // a project of several services: "answers"/"origin" above are then its first service's
  * ```
  */
 export function runJson(r: {
@@ -176,5 +178,19 @@ export function runJson(r: {
     pack: r.result.rendered?.pack,
     packs: r.result.resolvedPins ?? [],
     packChanges: r.result.packChanges ?? [],
+    ...(r.result.project
+      ? {
+          project: {
+            name: r.result.project.project,
+            services: r.result.project.services.map((s) => ({
+              name: s.name,
+              dir: s.dir,
+              calls: s.calls,
+              answers: s.answers,
+              origin: r.result.projectResolved?.get(s.name)?.origin ?? {},
+            })),
+          },
+        }
+      : {}),
   })}\n`;
 }

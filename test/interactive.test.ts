@@ -133,8 +133,7 @@ it("a team pack's questions are asked after the built-in ones, prefilled with th
   const dir = tempRepo(path.join(FIXTURES, 'go-cmd'));
   dirs.push(dir);
   const pack = path.join(path.dirname(CLI), '..', '..', 'examples', 'packs', 'acme');
-  const flags =
-    '--runtime alpine --database none --cache none --uid 10001 --port 9090 --name orders-api --language go';
+  const flags = '--runtime alpine --database none --cache none --uid 10001 --port 9090 --name orders-api --language go';
   // owner: type "payments"; maxReplicas: accept 5
   const { code, out } = await runInPty(`node ${CLI} init --pack ${pack} ${flags}`, dir, ['payments\r', '\r']);
   expect(out).toContain('Team that owns the service');

@@ -22,8 +22,7 @@ import { validateAnswers } from './fields.js';
 export const PROJECT_SERVICE_KEYS = ['dir', 'calls'] as const;
 
 /** `api=API_URL,auth=` (the variable may be empty: a call whose address the code does not read). */
-const CALLS =
-  /^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?=([A-Za-z_]\w*)?(,[a-z0-9]([-a-z0-9]*[a-z0-9])?=([A-Za-z_]\w*)?)*$/;
+const CALLS = /^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?=([A-Za-z_]\w*)?(,[a-z0-9]([-a-z0-9]*[a-z0-9])?=([A-Za-z_]\w*)?)*$/;
 
 /** `calls` text → list. */
 export function parseCalls(text: string): { to: string; env: string }[] {

@@ -370,8 +370,15 @@ async function main(argv: string[]): Promise<void> {
         ? `≤ 1.2 × (binary + 2.5 MB) = ${(goLimit / 1e6).toFixed(1)} MB: ${r.imageBytes <= goLimit ? 'met' : 'NOT met'}`
         : r.cell.startsWith('c-')
           ? 'binary + shared-library closure + probe only'
-          : 'no devDependencies, no npm';
-      const payload = `${size(app)} ${r.cell.startsWith('node-') ? '(/app)' : '(binary)'}`;
+          : r.cell.startsWith('static-')
+            ? 'the static server + the built files only (no Node, no shell)'
+            : 'no devDependencies, no npm';
+      const what = r.cell.startsWith('node-')
+        ? '(/app)'
+        : r.cell.startsWith('static-')
+          ? '(server binary)'
+          : '(binary)';
+      const payload = `${size(app)} ${what}`;
       lines.push(`| ${r.cell} | ${size(r.imageBytes)} | ${added} | ${payload} | ${target} |`);
     }
     lines.push(

@@ -289,7 +289,8 @@ async function planRun(
   // `init` at a root that is no service itself and has two or more service folders: a project
   if (req.command === 'init' && !saved && given.language === undefined && !detection.findings.language) {
     if ((detection.candidates?.length ?? 0) >= 2) {
-      return planProject(req, { saved, record, pack: selection!.pack, packChanges: selection!.changes });
+      const found = detection.candidates!.map((c) => c.dir);
+      return planProject(req, { saved, record, pack: selection!.pack, packChanges: selection!.changes, found });
     }
   }
   if (req.services?.length || req.add?.length || req.remove?.length) {
@@ -425,6 +426,8 @@ async function planProject(
     record: GenerationRecord | undefined;
     pack: PackSelection['pack'];
     packChanges: PackSelection['changes'];
+    /** The service folders the root's detection found (not detected again). */
+    found?: string[];
   },
 ): Promise<PipelineResult> {
   const { root } = req;
@@ -455,7 +458,7 @@ async function planProject(
   let name: string;
   const detections = new Map<string, Detection>();
   if (!saved?.project) {
-    const found = await detectProject(root, req.services);
+    const found = await detectProject(root, req.services?.length ? req.services : loaded.found);
     let picked = found.services.map((s) => ({ name: s.name, dir: s.dir }));
     if (req.mode === 'interactive' && req.pickServices) {
       picked = await req.pickServices(
@@ -520,9 +523,13 @@ async function planProject(
     }
     if (adding.length) {
       const found = await detectProject(root, adding);
-      const existing = await Promise.all(
-        services.map(async (s) => ({ name: s.name, dir: s.dir, detection: await detect(path.join(root, s.dir)) })),
-      );
+      // the services there are, detected once: for the calls here, for their warnings below
+      const existing = [];
+      for (const s of services) {
+        const detection = await detect(path.join(root, s.dir), s.answers.language);
+        detections.set(s.name, underDir(detection, s.dir));
+        existing.push({ name: s.name, dir: s.dir, detection });
+      }
       for (const n of found.services) {
         if (services.some((s) => s.dir === n.dir))
           throw new UsageError(`invalid add ${n.dir}: it is a service already`);

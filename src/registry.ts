@@ -50,6 +50,14 @@ export function findLanguage(id: string): LanguageSupport | undefined {
   return languages.find((l) => l.id === id);
 }
 
+/**
+ * True for a language whose code runs in the browser, not in a server process of its own (a
+ * static site: `backingServices: false`): its calls to other services come from the browser.
+ */
+export function runsInBrowser(id: string): boolean {
+  return findLanguage(id)?.backingServices === false;
+}
+
 /** A service by id; undefined when not registered. */
 export function findService(id: string): ServiceSupport | undefined {
   return services.find((s) => s.id === id);

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { findLanguage } from '../registry.js';
+import { runsInBrowser } from '../registry.js';
 import type { Detection, Evidence, ServiceCall } from '../vocabulary.js';
 import { RELATIVE_PATH } from '../vocabulary.js';
 import { detect } from './index.js';
@@ -113,14 +113,9 @@ export async function detectProject(root: string, dirs?: readonly string[]): Pro
   return { services, calls: findCalls(services) };
 }
 
-/** A language with no server process (a static site): its code runs in the browser. */
-export function browserLanguage(id: string): boolean {
-  return findLanguage(id)?.backingServices === false;
-}
-
 /** A detected service runs in a browser when its language has no server process (a static site). */
 function isBrowser(s: DetectedService): boolean {
-  return browserLanguage(String(s.detection.findings.language?.value ?? ''));
+  return runsInBrowser(String(s.detection.findings.language?.value ?? ''));
 }
 
 /** The calls between `services`, from the environment names each reads (one per caller and callee). */

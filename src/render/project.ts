@@ -11,7 +11,7 @@
  */
 import { fieldTable } from '../answers/fields.js';
 import { projectToYaml } from '../answers/file.js';
-import { findLanguage, findService, serviceKinds } from '../registry.js';
+import { findService, runsInBrowser, serviceKinds } from '../registry.js';
 import type { PackFileEntry, PackSecretEntry, ResolvedPack } from '../templates/pack.js';
 import { matches } from '../templates/pack.js';
 import type { Answers, ProjectAnswers, ProjectService, Warning } from '../vocabulary.js';
@@ -64,9 +64,10 @@ function sharedModule(e: PackFileEntry | PackSecretEntry): boolean {
   return typeof id === 'string' && Boolean(findService(id)?.shared);
 }
 
-/** Runs in a browser: a language with no server process (a static site). */
-function browserSide(answers: Answers): boolean {
-  return findLanguage(answers.language)?.backingServices === false;
+/** Where a service's file goes: `k8s/…` in `k8s/<name>/`, anything else in its folder. */
+function placeIn(s: { name: string; dir: string }, file: string): string {
+  if (file.startsWith('k8s/')) return `k8s/${s.name}/${file.slice(4)}`;
+  return s.dir === '.' ? file : `${s.dir}/${file}`;
 }
 
 /**
@@ -142,7 +143,7 @@ export async function renderProject(
     ctx.hostPort = ports.get(s.name)!;
     ctx.volumePrefix = `${s.name}-`;
     const calls = s.calls.map((c) => ({ ...c, port: byName.get(c.to)!.answers.port }));
-    const browser = browserSide(s.answers);
+    const browser = runsInBrowser(s.answers.language);
     for (const c of calls) {
       if (!c.env) continue;
       // a browser reaches the callee where compose publishes it; a server by its service name
@@ -179,34 +180,27 @@ export async function renderProject(
     });
     // the service's own files: in its folder, its Kubernetes objects in k8s/<name>/
     const own = pack.files.filter((e) => matches(e.when, ctx) && !sharedModule(e));
-    const place = (path: string): string =>
-      path.startsWith('k8s/') ? `k8s/${s.name}/${path.slice(4)}` : s.dir === '.' ? path : `${s.dir}/${path}`;
+    const place = (path: string): string => placeIn(s, path);
     ctx.warnings = (warnings.get(s.name) ?? []).map((w) => ({
       message: w.message,
       evidence: formatEvidence(w.evidence),
     }));
     for (const f of await renderEntries(pack, own, ctx)) files.push({ ...f, path: place(f.path) });
-    for (const e of pack.files.filter((x) => [x.when?.layout ?? 'service'].flat().includes('service'))) {
-      if (!sharedModule(e) && !e.path.includes('{{')) outputs.add(place(e.path));
-    }
     for (const sec of pack.secrets.filter((x) => matches(x.when, ctx) && !sharedModule(x))) {
       const derived = ctx.secretEnv.filter((d) => d.file === sec.path).map((d) => ({ key: d.key, value: d.value }));
       secrets.push({ path: place(sec.path), keys: sec.keys, derived });
     }
   }
-  for (const s of former) {
-    for (const e of pack.files.filter((x) => [x.when?.layout ?? 'service'].flat().includes('service'))) {
-      if (sharedModule(e) || e.path.includes('{{')) continue;
-      outputs.add(
-        e.path.startsWith('k8s/') ? `k8s/${s.name}/${e.path.slice(4)}` : s.dir === '.' ? e.path : `${s.dir}/${e.path}`,
-      );
-    }
-  }
+  // every path a service's entries can write, for the services now and those taken out
+  const serviceEntries = pack.files.filter(
+    (e) => [e.when?.layout ?? 'service'].flat().includes('service') && !sharedModule(e) && !e.path.includes('{{'),
+  );
+  for (const s of [...p.services, ...former]) for (const e of serviceEntries) outputs.add(placeIn(s, e.path));
   // who calls whom from a server: a service called only by servers is reached only by them
   for (const app of apps) {
     const calls = apps.flatMap((a) => a.calls.filter((c) => c.to === app.name).map((c) => ({ from: a, env: c.env })));
     const browser = (c: { from: AppView; env: string }): boolean =>
-      browserSide(c.from.ctx.answers) || BROWSER_VARIABLE.test(c.env);
+      runsInBrowser(c.from.ctx.answers.language) || BROWSER_VARIABLE.test(c.env);
     app.callers = [...new Set(calls.filter((c) => !browser(c)).map((c) => c.from.name))];
     app.public = calls.length === 0 || calls.some(browser);
   }

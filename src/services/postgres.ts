@@ -8,9 +8,8 @@
  * Templates: `templates/services/postgres/`.
  */
 import type { Repo } from '../detect/repo.js';
-import { isTestFile } from '../detect/repo.js';
-import type { Answers, Detection, Evidence } from '../vocabulary.js';
-import { addWarning } from '../vocabulary.js';
+import type { Answers, Detection } from '../vocabulary.js';
+import { detectRoleEnv, parseRoleEnv, roleEnvPattern, warnHardCodedAddress } from './common.js';
 import type { EnvVar, K8sEnvVar, ServiceSupport } from './types.js';
 import { emptyServiceContext } from './types.js';
 
@@ -50,14 +49,7 @@ export function postgresRole(name: string): Role | undefined {
 
 /** `postgresEnv` as pairs: `DB_HOST=host,DB_PASS=password` → [{name, role}]. */
 export function parsePostgresEnv(text: string): { name: string; role: Role }[] {
-  return text
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .map((p) => {
-      const [name, role] = p.split('=') as [string, Role];
-      return { name, role };
-    });
+  return parseRoleEnv<Role>(text);
 }
 
 /** Hard-coded database hosts in source literals: a local address where the database runs elsewhere. */
@@ -70,32 +62,14 @@ const HARD_CODED_HOST = new RegExp(
 );
 
 async function detectPostgres(repo: Repo, d: Detection): Promise<void> {
-  const pairs = new Map<string, Role>();
-  const evidence: Evidence[] = [];
-  for (const read of d.envReads) {
-    if (STANDARD.has(read.name) || pairs.has(read.name)) continue;
-    const role = postgresRole(read.name);
-    if (!role) continue;
-    pairs.set(read.name, role);
-    evidence.push(read.evidence);
-  }
-  if (pairs.size > 0) {
-    d.findings.postgresEnv = { value: [...pairs].map(([n, r]) => `${n}=${r}`).join(','), evidence };
-  }
+  detectRoleEnv(d, 'postgresEnv', STANDARD, postgresRole);
   if (d.findings.database?.value !== 'postgres') return;
-  for (const file of repo.sources.filter((s) => !isTestFile(s))) {
-    const t = await repo.read(file);
-    t?.lines.forEach((line, i) => {
-      if (!HARD_CODED_HOST.test(line) || /^\s*(\/\/|#|\*|\/\*)/.test(line)) return;
-      addWarning(d, {
-        code: 'hard-coded-database-host',
-        message:
-          'the code connects to PostgreSQL on a hard-coded local address, which in a container is the ' +
-          'container itself: read the host (or a DATABASE_URL) from the environment instead',
-        evidence: [{ file, line: i + 1 }],
-      });
-    });
-  }
+  await warnHardCodedAddress(repo, d, HARD_CODED_HOST, {
+    code: 'hard-coded-database-host',
+    message:
+      'the code connects to PostgreSQL on a hard-coded local address, which in a container is the ' +
+      'container itself: read the host (or a DATABASE_URL) from the environment instead',
+  });
 }
 
 /** A connection URI for `host` (password as the `${secret}` placeholder). */
@@ -132,9 +106,7 @@ export const postgres: ServiceSupport = {
     {
       key: 'postgresEnv',
       kind: 'string',
-      pattern: new RegExp(
-        `^$|^[A-Za-z_][A-Za-z0-9_]*=(${ROLES.join('|')})(,[A-Za-z_][A-Za-z0-9_]*=(${ROLES.join('|')}))*$`,
-      ),
+      pattern: roleEnvPattern(ROLES),
       allowed: `NAME=role pairs separated by commas (roles: ${ROLES.join(', ')}), or nothing`,
       describe: 'PostgreSQL: further environment variables the app reads for its database',
       fallback: '',

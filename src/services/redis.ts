@@ -8,9 +8,8 @@
  * secret env files. Templates: `templates/services/redis/`.
  */
 import type { Repo } from '../detect/repo.js';
-import { isTestFile } from '../detect/repo.js';
-import type { Answers, Detection, Evidence } from '../vocabulary.js';
-import { addWarning } from '../vocabulary.js';
+import type { Answers, Detection } from '../vocabulary.js';
+import { detectRoleEnv, parseRoleEnv, roleEnvPattern, warnHardCodedAddress } from './common.js';
 import type { EnvVar, K8sEnvVar, ServiceSupport } from './types.js';
 import { emptyServiceContext } from './types.js';
 
@@ -51,14 +50,7 @@ export function redisRole(name: string): Role | undefined {
 
 /** `redisEnv` as pairs: `REDIS_ADDR=addr,CACHE_PASS=password` → [{name, role}]. */
 export function parseRedisEnv(text: string): { name: string; role: Role }[] {
-  return text
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .map((p) => {
-      const [name, role] = p.split('=') as [string, Role];
-      return { name, role };
-    });
+  return parseRoleEnv<Role>(text);
 }
 
 /** Hard-coded Redis addresses in source literals: a local address where Redis runs elsewhere. */
@@ -77,40 +69,28 @@ const EMPTY_TEST = new RegExp(
 );
 
 async function detectRedis(repo: Repo, d: Detection): Promise<void> {
-  const pairs = new Map<string, Role>();
-  const evidence: Evidence[] = [];
-  for (const read of d.envReads) {
-    if (STANDARD.has(read.name) || pairs.has(read.name)) continue;
-    const role = redisRole(read.name);
-    if (!role) continue;
-    pairs.set(read.name, role);
-    evidence.push(read.evidence);
-  }
-  if (pairs.size > 0) {
-    d.findings.redisEnv = { value: [...pairs].map(([n, r]) => `${n}=${r}`).join(','), evidence };
-  }
+  detectRoleEnv(d, 'redisEnv', STANDARD, redisRole);
   if (d.findings.cache?.value !== 'redis') return;
   // a local address that is an environment read's default is no warning: on the read's line
   // (`process.env.REDIS_URL ?? 'redis://localhost'`), or in the emptiness test right after it
   // (`if addr == "" { addr = "localhost:6379" }`): the container sets the variable
   const readAt = (file: string, from: number, to: number): boolean =>
     d.envReads.some((r) => r.evidence.file === file && r.evidence.line >= from && r.evidence.line <= to);
-  for (const file of repo.sources.filter((s) => !isTestFile(s))) {
-    const t = await repo.read(file);
-    t?.lines.forEach((line, i) => {
-      if (!HARD_CODED_HOST.test(line) || /^\s*(\/\/|#|\*|\/\*)/.test(line)) return;
-      if (readAt(file, i + 1, i + 1)) return;
-      const before = t.lines.slice(Math.max(0, i - 2), i).join('\n');
-      if (EMPTY_TEST.test(before) && readAt(file, i - 3, i)) return;
-      addWarning(d, {
-        code: 'hard-coded-redis-host',
-        message:
-          'the code connects to Redis on a hard-coded local address, which in a container is the ' +
-          'container itself: read the address (or a REDIS_URL) from the environment instead',
-        evidence: [{ file, line: i + 1 }],
-      });
-    });
-  }
+  const excused = (file: string, i: number, lines: readonly string[]): boolean =>
+    readAt(file, i + 1, i + 1) ||
+    (EMPTY_TEST.test(lines.slice(Math.max(0, i - 2), i).join('\n')) && readAt(file, i - 3, i));
+  await warnHardCodedAddress(
+    repo,
+    d,
+    HARD_CODED_HOST,
+    {
+      code: 'hard-coded-redis-host',
+      message:
+        'the code connects to Redis on a hard-coded local address, which in a container is the ' +
+        'container itself: read the address (or a REDIS_URL) from the environment instead',
+    },
+    excused,
+  );
 }
 
 /** A connection URI for `host` (password as the `${secret}` placeholder; database 0). */
@@ -153,9 +133,7 @@ export const redis: ServiceSupport = {
     {
       key: 'redisEnv',
       kind: 'string',
-      pattern: new RegExp(
-        `^$|^[A-Za-z_][A-Za-z0-9_]*=(${ROLES.join('|')})(,[A-Za-z_][A-Za-z0-9_]*=(${ROLES.join('|')}))*$`,
-      ),
+      pattern: roleEnvPattern(ROLES),
       allowed: `NAME=role pairs separated by commas (roles: ${ROLES.join(', ')}), or nothing`,
       describe: 'Redis: further environment variables the app reads for its cache',
       fallback: '',
